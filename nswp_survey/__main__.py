@@ -1,0 +1,3 @@
+from nswp_survey.cli import cli
+
+cli()

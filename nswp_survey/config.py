@@ -1,0 +1,271 @@
+"""Configuration: a TOML file plus the environment, resolved into frozen dataclasses.
+
+Lookup order for the file: `--config PATH`, then `$NSWP_CONFIG`, then `config/nswp-survey.toml`
+in the working directory; with none of them the built-in defaults stand (they suit the demo).
+The Kobo API token is never read from the TOML file itself: it comes from `$NSWP_KOBO_TOKEN`
+or from a file named by `kobo.token_file` that only its owner may read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from nswp_survey.errors import ConfigError
+
+TOKEN_ENV = "NSWP_KOBO_TOKEN"
+CONFIG_ENV = "NSWP_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config/nswp-survey.toml")
+DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
+KNOWN_SERVERS = ("https://kf.kobotoolbox.org", "https://eu.kobotoolbox.org")
+
+
+def mask_token(token: str | None) -> str:
+    """Show that a token is set without showing it: the last 4 characters at most."""
+    if not token:
+        return "(not set)"
+    return f"****{token[-4:]}" if len(token) >= 20 else "****"
+
+
+@dataclass(frozen=True)
+class KoboSettings:
+    """How to reach the Kobo (KPI) server."""
+
+    url: str = "https://kf.kobotoolbox.org"
+    asset_uids: tuple[str, ...] = ()
+    token: str | None = field(default=None, repr=False)
+    token_file: str | None = None
+    openrosa_url: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff: float = 1.0
+    page_size: int = 1000
+    allow_insecure_http: bool = False
+
+    def __post_init__(self) -> None:
+        url = self.url.rstrip("/")
+        object.__setattr__(self, "url", url)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"kobo.url must start with https:// (got {url!r})")
+        if url.startswith("http://") and not (
+            self.allow_insecure_http or _is_loopback_url(url)
+        ):
+            raise ConfigError(
+                f"kobo.url {url} is plain http to a non-local host: the token would travel "
+                "unencrypted; use https:// or set kobo.allow_insecure_http = true"
+            )
+        if self.timeout <= 0 or self.max_retries < 0 or self.backoff < 0:
+            raise ConfigError("kobo.timeout must be > 0, kobo.max_retries and kobo.backoff >= 0")
+        if not 1 <= self.page_size <= 30000:
+            raise ConfigError("kobo.page_size must be between 1 and 30000")
+
+    @property
+    def submission_url(self) -> str:
+        """Base URL of the OpenRosa endpoints (formList, submission).
+
+        On the hosted servers they live on the KoboCAT host (kf. -> kc.); self-hosted
+        and merged deployments serve them from the KPI host itself.
+        """
+        if self.openrosa_url:
+            return self.openrosa_url.rstrip("/")
+        for prefix in ("https://kf.", "http://kf."):
+            if self.url.startswith(prefix):
+                return self.url.replace("://kf.", "://kc.", 1)
+        return self.url
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where submissions are stored: a SQLite file by default, PostgreSQL when shared."""
+
+    url: str = DEFAULT_DATABASE_URL
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ConfigError(
+                f"database.url must start with sqlite:// or postgresql:// (got {self.url!r})"
+            )
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """When and how syncs run."""
+
+    interval_minutes: int = 60
+    cron: str | None = None
+    overlap: int = 1000
+    reconcile_every: int = 24
+
+    def __post_init__(self) -> None:
+        if self.interval_minutes < 1:
+            raise ConfigError("sync.interval_minutes must be at least 1")
+        if self.overlap < 0 or self.reconcile_every < 0:
+            raise ConfigError("sync.overlap and sync.reconcile_every must be >= 0")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """Where exports go and how they protect small numbers."""
+
+    dir: str = "exports"
+    min_cell: int = 3
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        if self.min_cell < 1:
+            raise ConfigError("export.min_cell must be at least 1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole resolved configuration; `source` names the file it came from, if any."""
+
+    kobo: KoboSettings = field(default_factory=KoboSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain nested dict for display; the token appears masked."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in ("kobo", "database", "sync", "export"):
+            obj = getattr(self, section)
+            out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
+        out["kobo"]["token"] = mask_token(self.kobo.token)
+        out["kobo"]["asset_uids"] = list(self.kobo.asset_uids)
+        return out
+
+
+_SECTIONS: dict[str, type] = {
+    "kobo": KoboSettings,
+    "database": DatabaseSettings,
+    "sync": SyncSettings,
+    "export": ExportSettings,
+}
+# Keys the file may not hold: the token belongs in the environment or an owner-only file.
+_FORBIDDEN = {("kobo", "token")}
+
+
+def _is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file to read: explicit path, then $NSWP_CONFIG, then the default if it exists."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read the configuration file (if any) and the environment into `Settings`."""
+    config_path = find_config_path(path)
+    raw: dict[str, Any] = {}
+    if config_path is not None:
+        if not config_path.is_file():
+            raise ConfigError(f"configuration file {config_path} does not exist")
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{config_path}: not valid TOML: {err}") from err
+    return settings_from_dict(raw, source=str(config_path) if config_path else None)
+
+
+def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Settings:
+    """Build `Settings` from a parsed TOML mapping; every bad key or type names itself."""
+    where = source or "configuration"
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            raise ConfigError(
+                f"{where}: unknown section [{name}] (known: {', '.join(_SECTIONS)})"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+        sections[name] = _build_section(name, value, where)
+    kobo: KoboSettings = sections.get("kobo") or _build_section("kobo", {}, where)
+    kobo = replace(kobo, token=_resolve_token(kobo, where))
+    return Settings(
+        kobo=kobo,
+        database=sections.get("database", DatabaseSettings()),
+        sync=sections.get("sync", SyncSettings()),
+        export=sections.get("export", ExportSettings()),
+        source=source,
+    )
+
+
+def _build_section(name: str, values: dict[str, Any], where: str) -> Any:
+    cls = _SECTIONS[name]
+    allowed = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if (name, key) in _FORBIDDEN:
+            raise ConfigError(
+                f"{where}: {name}.{key} must not be written in a file that may be shared; "
+                f"set ${TOKEN_ENV} or kobo.token_file instead"
+            )
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key {name}.{key} (known: {', '.join(sorted(allowed))})"
+            )
+        kwargs[key] = _coerce(name, key, value, allowed[key].type, where)
+    return cls(**kwargs)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str,),
+    "float": (int, float),
+    "int": (int,),
+    "bool": (bool,),
+    "tuple[str, ...]": (list,),
+}
+
+
+def _coerce(section: str, key: str, value: Any, annotation: Any, where: str) -> Any:
+    expected = _TYPES[str(annotation)]
+    ok = isinstance(value, expected) and not (
+        isinstance(value, bool) and bool not in expected
+    )
+    if not ok:
+        kinds = " or ".join("list of strings" if t is list else t.__name__ for t in expected)
+        raise ConfigError(
+            f"{where}: {section}.{key} must be {kinds}, not {type(value).__name__} ({value!r})"
+        )
+    if list in expected:
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {section}.{key} must be a list of strings")
+        return tuple(value)
+    return float(value) if float in expected else value
+
+
+def _resolve_token(kobo: KoboSettings, where: str) -> str | None:
+    env = os.environ.get(TOKEN_ENV, "").strip()
+    if env:
+        return env
+    if not kobo.token_file:
+        return None
+    path = Path(kobo.token_file).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise ConfigError(f"{where}: kobo.token_file {path} cannot be read ({err.strerror})") from err
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{where}: kobo.token_file {path} is readable by others; run: chmod 600 {path}"
+        )
+    token = path.read_text(encoding="utf-8").strip()
+    if not token:
+        raise ConfigError(f"{where}: kobo.token_file {path} is empty")
+    return token

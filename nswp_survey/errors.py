@@ -1,0 +1,129 @@
+"""The one exception tree of nswp-survey.
+
+    NswpError                     exit 1  anything the tool expected could go wrong
+    ├── ConfigError               exit 2  the configuration (file, environment, token) is wrong
+    ├── KoboError                 exit 3  talking to the Kobo server failed
+    │   ├── KoboAuthError                 401/403: missing, wrong or insufficient token
+    │   ├── KoboNotFoundError             404: unknown asset, submission or URL
+    │   ├── KoboHTTPError                 any other non-2xx answer (status, url, detail)
+    │   ├── KoboResponseError             2xx answer that is not the JSON we need (HTML, truncated)
+    │   ├── KoboUnavailableError          still failing after the bounded retries
+    │   └── KoboImportError               an XLSForm import task ended in "error"
+    ├── FormValidationError       exit 4  an XLSForm has problems (carries the list)
+    ├── SyncError                 exit 5  a sync could not finish (what was committed stays)
+    ├── IndicatorError            exit 1
+    └── ExportError               exit 1
+
+Messages are one line, say what happened and what to do, and never contain a token:
+URLs in messages pass through `redact_url` first.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SENSITIVE_PARAMS = frozenset({"token", "access_token", "api_key", "key", "password"})
+_TOKEN_LIKE = re.compile(r"(?i)(token\s+|token[=:]\s*)[^\s&\"',]+")
+
+
+def redact_url(url: str) -> str:
+    """Return `url` without userinfo and with sensitive query values replaced by '***'."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    query = urlencode(
+        [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query)],
+        safe="/:[]{}\",$",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """Mask anything that looks like 'Token <key>' or 'token=<key>' in free text."""
+    return _TOKEN_LIKE.sub(lambda m: m.group(1) + "***", text)
+
+
+class NswpError(Exception):
+    """Raised for every failure the tool anticipates; the CLI turns it into one line."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_text(message))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(NswpError):
+    """Raised when the configuration file, an environment variable or the token is wrong."""
+
+    exit_code = 2
+
+
+class KoboError(NswpError):
+    """Raised when talking to the Kobo server fails."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
+        self.status = status
+        self.url = redact_url(url) if url else None
+        super().__init__(message)
+
+
+class KoboAuthError(KoboError):
+    """Raised on 401/403: the token is missing, wrong, or lacks permission."""
+
+
+class KoboNotFoundError(KoboError):
+    """Raised on 404: the asset, submission or URL does not exist (or is not visible to us)."""
+
+
+class KoboHTTPError(KoboError):
+    """Raised on any other non-2xx answer; `detail` holds the server's own words."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, url: str | None = None, detail: str = ""
+    ):
+        self.detail = detail
+        super().__init__(message, status=status, url=url)
+
+
+class KoboResponseError(KoboError):
+    """Raised when a 2xx answer is not the JSON we need (an HTML page, a truncated body)."""
+
+
+class KoboUnavailableError(KoboError):
+    """Raised when the server still fails (connection, 429, 5xx) after the bounded retries."""
+
+
+class KoboImportError(KoboError):
+    """Raised when an XLSForm import task on the server ends with status 'error'."""
+
+
+class FormValidationError(NswpError):
+    """Raised when an XLSForm has problems; `problems` lists them, one line each."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+class SyncError(NswpError):
+    """Raised when a sync cannot finish; pages already committed stay committed."""
+
+    exit_code = 5
+
+
+class IndicatorError(NswpError):
+    """Raised when the indicator catalogue or its inputs are wrong."""
+
+
+class ExportError(NswpError):
+    """Raised when an export cannot be written."""
