@@ -21,7 +21,10 @@ TOKEN_ENV = "NSWP_KOBO_TOKEN"
 CONFIG_ENV = "NSWP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/nswp-survey.toml")
 DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
-KNOWN_SERVERS = ("https://kf.kobotoolbox.org", "https://eu.kobotoolbox.org")
+HOSTED_OPENROSA = {
+    "https://kf.kobotoolbox.org": "https://kc.kobotoolbox.org",
+    "https://eu.kobotoolbox.org": "https://kc-eu.kobotoolbox.org",
+}
 
 
 def mask_token(token: str | None) -> str:
@@ -51,9 +54,7 @@ class KoboSettings:
         object.__setattr__(self, "url", url)
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"kobo.url must start with https:// (got {url!r})")
-        if url.startswith("http://") and not (
-            self.allow_insecure_http or _is_loopback_url(url)
-        ):
+        if url.startswith("http://") and not (self.allow_insecure_http or _is_loopback_url(url)):
             raise ConfigError(
                 f"kobo.url {url} is plain http to a non-local host: the token would travel "
                 "unencrypted; use https:// or set kobo.allow_insecure_http = true"
@@ -67,15 +68,12 @@ class KoboSettings:
     def submission_url(self) -> str:
         """Base URL of the OpenRosa endpoints (formList, submission).
 
-        On the hosted servers they live on the KoboCAT host (kf. -> kc.); self-hosted
-        and merged deployments serve them from the KPI host itself.
+        On the hosted servers they live on the KoboCAT host (the URL KoboCollect is given);
+        self-hosted deployments serve them from the KPI host unless told otherwise.
         """
         if self.openrosa_url:
             return self.openrosa_url.rstrip("/")
-        for prefix in ("https://kf.", "http://kf."):
-            if self.url.startswith(prefix):
-                return self.url.replace("://kf.", "://kc.", 1)
-        return self.url
+        return HOSTED_OPENROSA.get(self.url, self.url)
 
 
 @dataclass(frozen=True)
@@ -188,9 +186,7 @@ def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Set
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in _SECTIONS:
-            raise ConfigError(
-                f"{where}: unknown section [{name}] (known: {', '.join(_SECTIONS)})"
-            )
+            raise ConfigError(f"{where}: unknown section [{name}] (known: {', '.join(_SECTIONS)})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{name}] must be a table")
         sections[name] = _build_section(name, value, where)
@@ -235,9 +231,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 def _coerce(section: str, key: str, value: Any, annotation: Any, where: str) -> Any:
     expected = _TYPES[str(annotation)]
-    ok = isinstance(value, expected) and not (
-        isinstance(value, bool) and bool not in expected
-    )
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
     if not ok:
         kinds = " or ".join("list of strings" if t is list else t.__name__ for t in expected)
         raise ConfigError(
@@ -260,7 +254,9 @@ def _resolve_token(kobo: KoboSettings, where: str) -> str | None:
     try:
         mode = path.stat().st_mode
     except OSError as err:
-        raise ConfigError(f"{where}: kobo.token_file {path} cannot be read ({err.strerror})") from err
+        raise ConfigError(
+            f"{where}: kobo.token_file {path} cannot be read ({err.strerror})"
+        ) from err
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"{where}: kobo.token_file {path} is readable by others; run: chmod 600 {path}"

@@ -35,7 +35,7 @@ def redact_url(url: str) -> str:
         netloc = f"{netloc}:{parts.port}"
     query = urlencode(
         [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query)],
-        safe="/:[]{}\",$",
+        safe='/:[]{}",$',
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 

@@ -1,0 +1,71 @@
+"""Terminal output for the CLI: logging set-up, progress bars and tables (rich, on stderr).
+
+Only `cli.py` uses this module. Progress is drawn only when stderr is a terminal and the
+user did not ask for --quiet; the scheduler never draws.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from nswp_survey.errors import redact_text
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+Advance = Callable[[int], None]
+
+
+class RedactingFilter(logging.Filter):
+    """Mask anything token-like in every record, as a last line of defence."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(verbosity: int) -> None:
+    """-q -> errors only, default -> warnings, -v -> info, -vv -> debug (with HTTP)."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    if verbosity < 2:
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def progress_enabled(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, *, enabled: bool) -> Iterator[Advance]:
+    """Yield an `advance(n)` callback; draws a bar on stderr when `enabled`."""
+    if not enabled:
+        yield lambda n: None
+        return
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

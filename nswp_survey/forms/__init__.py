@@ -1,0 +1,1 @@
+"""XLSForm and XForm handling: pure functions, file or bytes in, data out."""
