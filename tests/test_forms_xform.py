@@ -82,3 +82,11 @@ def test_not_an_xform_is_a_clear_error() -> None:
         load_xform("<html><body>login</body>")
     with pytest.raises(FormValidationError, match="no <model>"):
         load_xform("<html/>")
+
+
+def test_an_edit_names_the_instance_it_replaces(demo_xform: str) -> None:
+    form = load_xform(demo_xform)
+    xml = build_instance(form, {"consent": "no"}, instance_id="new-1", deprecated_id="uuid:old-1")
+    root = ET.fromstring(xml)
+    assert root.findtext("meta/instanceID") == "uuid:new-1"
+    assert root.findtext("meta/deprecatedID") == "uuid:old-1"

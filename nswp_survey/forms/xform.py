@@ -80,21 +80,32 @@ def load_xform(xml: bytes | str) -> XFormTemplate:
 
 
 def build_instance(
-    form: XFormTemplate, values: InstanceValues, *, instance_id: str | None = None
+    form: XFormTemplate,
+    values: InstanceValues,
+    *,
+    instance_id: str | None = None,
+    deprecated_id: str | None = None,
 ) -> bytes:
     """Return the XML of one filled instance.
 
     `values` maps paths relative to the root ("consent", "org/region") to strings (lists of
     strings for select_multiple); a repeat's path maps to a list of mappings whose keys are
     relative to the repeat ("law_area"). Unanswered fields stay as empty elements, as in
-    Collect's output. `instance_id` defaults to a fresh uuid4.
+    Collect's output. `instance_id` defaults to a fresh uuid4. An edit of an earlier
+    submission names that submission's instanceID in `deprecated_id`, as Collect and Enketo
+    do; the server then updates the record in place (kpi-api.md §5 Edits).
     """
     out = ET.Element(form.root_tag, {"id": form.form_id})
     if form.version is not None:
         out.set("version", form.version)
     constants = dict(form.calculated)
-    constants["meta/instanceID"] = f"uuid:{instance_id or uuid.uuid4()}"
+    constants["meta/instanceID"] = _with_uuid_prefix(instance_id or str(uuid.uuid4()))
     _fill(out, form.template, "", values, constants)
+    if deprecated_id is not None:
+        meta = out.find("meta")
+        if meta is None:
+            meta = ET.SubElement(out, "meta")
+        ET.SubElement(meta, "deprecatedID").text = _with_uuid_prefix(deprecated_id)
     body = ET.tostring(out, encoding="unicode")
     return ("<?xml version='1.0' encoding='UTF-8' ?>" + body).encode("utf-8")
 
@@ -142,3 +153,7 @@ def _text(value: Any) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
         return " ".join(str(v) for v in value)
     return str(value)
+
+
+def _with_uuid_prefix(value: str) -> str:
+    return value if value.startswith("uuid:") else f"uuid:{value}"

@@ -1,0 +1,490 @@
+"""The one HTTP session to a Kobo (KPI) server: auth, timeouts, bounded retries, status checks.
+
+`KoboSession.request` is the only place that sends requests, and `raise_for_kobo` the only
+place that turns a status code into an exception. Retry policy (see `KoboSession.request`):
+
+- at most `settings.max_retries` retries (`max_retries + 1` attempts) per call;
+- retried causes: connection errors, timeouts, dropped connections, truncated bodies,
+  and the statuses 429, 500, 502, 503, 504;
+- only for requests that are safe to repeat: GET, HEAD, OPTIONS, PUT, PATCH, DELETE, or a
+  POST the caller marks `idempotent=True` (the OpenRosa submission, keyed by instanceID).
+  Any other POST is retried only when it provably never reached the server (the
+  connection could not be opened) or on 429 (the server refused to process it);
+- the wait before retry n is `backoff * 2**(n-1)`, plus up to 25 % random jitter, capped
+  at `MAX_BACKOFF` seconds; a `Retry-After` header (seconds or HTTP-date) replaces it,
+  capped at `MAX_RETRY_AFTER` seconds.
+
+The token travels only in the `Authorization` header, only to the configured hosts, and never
+appears in a log line, an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+from requests.exceptions import ChunkedEncodingError, ConnectTimeout, RequestException
+
+from nswp_survey.config import TOKEN_ENV, KoboSettings
+from nswp_survey.errors import (
+    KoboAuthError,
+    KoboHTTPError,
+    KoboNotFoundError,
+    KoboResponseError,
+    KoboUnavailableError,
+    redact_url,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+MAX_BACKOFF = 30.0
+MAX_RETRY_AFTER = 120.0
+JITTER = 0.25
+CONNECT_TIMEOUT = 10.0
+DETAIL_MAX_CHARS = 300
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("nswp-survey")
+    except metadata.PackageNotFoundError:  # running from a bare checkout
+        return "0+unknown"
+
+
+USER_AGENT = f"nswp-survey/{_package_version()}"
+
+
+class RetryableBodyError(Exception):
+    """Raised by a response consumer when the body was cut short and a retry may help."""
+
+
+@dataclass(frozen=True)
+class _Origin:
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> _Origin:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        return cls(scheme, (parts.hostname or "").lower(), port)
+
+
+class KoboSession:
+    """Sends requests to one Kobo server with the token, a timeout and bounded retries.
+
+    Example:
+        with KoboSession(settings) as session:
+            assets = session.request_json("GET", "/api/v2/assets/", params={"limit": 10})
+    """
+
+    def __init__(
+        self,
+        settings: KoboSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        http: requests.Session | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_url = settings.url.rstrip("/")
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = http or requests.Session()
+        self._http.headers["User-Agent"] = USER_AGENT
+        self._http.headers["Accept"] = "application/json"
+        if settings.token:
+            self._http.headers["Authorization"] = f"Token {settings.token}"
+        self._origins = {_Origin.of(self.base_url), _Origin.of(settings.submission_url)}
+
+    # -- plumbing -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"KoboSession(url={redact_url(self.base_url)!r})"
+
+    def __enter__(self) -> KoboSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    def url(self, path_or_url: str) -> str:
+        """Absolute URL for a path relative to kobo.url, or a checked absolute URL.
+
+        An absolute URL must point to kobo.url's host or the OpenRosa host: the token is
+        never sent anywhere else. A plain-http link to our own https host (a KPI behind a
+        proxy that forgets X-Forwarded-Proto) is upgraded to https.
+        """
+        if not urlsplit(path_or_url).scheme:
+            return urljoin(self.base_url + "/", path_or_url.lstrip("/"))
+        origin = _Origin.of(path_or_url)
+        if origin in self._origins:
+            return path_or_url
+        upgraded = _Origin("https", origin.host, 443)
+        if origin.scheme == "http" and origin.port == 80 and upgraded in self._origins:
+            parts = urlsplit(path_or_url)
+            netloc = parts.netloc.removesuffix(":80")
+            return urlunsplit(("https", netloc, parts.path, parts.query, parts.fragment))
+        raise KoboResponseError(
+            f"refusing to send the Kobo token to {redact_url(path_or_url)}: it is not on "
+            f"{redact_url(self.base_url)} nor the OpenRosa host; check kobo.url",
+            url=path_or_url,
+        )
+
+    def is_trusted(self, url: str) -> bool:
+        """True if `url` may receive the token (see `url`)."""
+        try:
+            self.url(url)
+        except KoboResponseError:
+            return False
+        return True
+
+    # -- requests -------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        retry_statuses: Iterable[int] = DEFAULT_RETRY_STATUS,
+        hints: Mapping[int, str] | None = None,
+        stream: bool = False,
+        consume: Callable[[requests.Response], T] | None = None,
+    ) -> Any:
+        """Send one request with retries; return `consume(response)` (default: the response).
+
+        `idempotent` defaults to True for every method but POST. `consume` runs inside the
+        retry loop, so a consumer that raises `RetryableBodyError` (a body cut short) gets
+        the request repeated when the request is safe to repeat. `hints` add a sentence
+        per status to the error message (see `raise_for_kobo`).
+        """
+        method = method.upper()
+        url = self.url(path_or_url)
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        statuses = frozenset(retry_statuses) if safe else frozenset({429})
+        attempts = self.settings.max_retries + 1
+        timeout = (min(CONNECT_TIMEOUT, self.settings.timeout), self.settings.timeout)
+        shown = redact_url(url)
+        last_cause = ""
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            try:
+                response = self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    data=data,
+                    files=files,
+                    headers=dict(headers or {}),
+                    timeout=timeout,
+                    stream=stream,
+                )
+            except RequestException as err:
+                last_cause = describe_exception(err)
+                log.debug("%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts)
+                if not (safe or _never_reached_server(err)):
+                    raise KoboUnavailableError(
+                        f"{method} {shown} failed ({last_cause}) and was not retried because "
+                        "the server may have acted on it; check the server before trying again",
+                        url=url,
+                    ) from err
+                if attempt < attempts:
+                    self._sleep(self._backoff(attempt))
+                    continue
+                raise KoboUnavailableError(
+                    f"gave up on {method} {shown} after {attempts} attempts; last cause: "
+                    f"{last_cause}; the Kobo server may be down or unreachable, try again later",
+                    url=url,
+                ) from err
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log.debug(
+                "%s %s -> %d in %.0f ms (attempt %d/%d)",
+                method,
+                shown,
+                response.status_code,
+                elapsed_ms,
+                attempt,
+                attempts,
+            )
+            if response.status_code in statuses:
+                last_cause = f"{response.status_code} {server_message(response)}"
+                if attempt < attempts:
+                    delay = _retry_after(response) or self._backoff(attempt)
+                    response.close()
+                    self._sleep(delay)
+                    continue
+                raise KoboUnavailableError(
+                    f"gave up on {method} {shown} after {attempts} attempts; last cause: "
+                    f"{last_cause}; the Kobo server may be overloaded, try again later",
+                    status=response.status_code,
+                    url=url,
+                )
+            raise_for_kobo(response, hints=hints, retried=safe)
+            if consume is None:
+                return response
+            try:
+                return consume(response)
+            except RetryableBodyError as err:
+                last_cause = str(err)
+                if not safe or attempt == attempts:
+                    raise KoboResponseError(f"{last_cause}; try again", url=url) from err
+                log.debug("%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts)
+                self._sleep(self._backoff(attempt))
+            finally:
+                if stream:
+                    response.close()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def request_json(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
+        """Send a request and return its JSON body (None for 204 or an empty body).
+
+        A 2xx body that is not JSON raises `KoboResponseError`; for GET, a truncated or
+        invalid JSON body is first retried within the bound.
+        """
+        retry_body = method.upper() in ("GET", "HEAD")
+        return self.request(method, path_or_url, consume=lambda r: _json_of(r, retry_body), **kwargs)
+
+    def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and return the JSON body."""
+        return self.request_json("GET", path_or_url, params=params)
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.backoff * 2 ** (attempt - 1)
+        return min(MAX_BACKOFF, base * (1 + JITTER * self._rng.random()))
+
+
+# -- status checks -------------------------------------------------------------------------
+def raise_for_kobo(
+    response: requests.Response,
+    *,
+    hints: Mapping[int, str] | None = None,
+    retried: bool = True,
+) -> None:
+    """Raise the right `KoboError` for a non-2xx response; do nothing for 1xx-3xx.
+
+    401/403 -> KoboAuthError, 404 -> KoboNotFoundError, other 4xx and 5xx -> KoboHTTPError
+    carrying the server's own words in `detail`. `hints` append a sentence per status.
+    """
+    status = response.status_code
+    if status < 400:
+        return
+    url = response.url or (response.request.url if response.request else "") or ""
+    shown = redact_url(url)
+    method = response.request.method if response.request is not None else "GET"
+    detail = server_message(response)
+    said = f"{status} {detail}" if detail else str(status)
+    hint = (hints or {}).get(status)
+    sent_token = bool(response.request is not None and response.request.headers.get("Authorization"))
+    if status == 401:
+        if sent_token:
+            text = f"the Kobo server refused the token ({said}): check {TOKEN_ENV}"
+        else:
+            text = f"the Kobo server wants a token ({said}): set {TOKEN_ENV}"
+        raise KoboAuthError(_join(text, hint), status=status, url=url)
+    if status == 403:
+        text = (
+            f"the Kobo server refused access to {shown} with this token ({said}): "
+            f"check {TOKEN_ENV} and the project's sharing permissions"
+        )
+        raise KoboAuthError(_join(text, hint), status=status, url=url)
+    if status == 404:
+        text = (
+            f"not found on the Kobo server: {method} {shown} ({said}); check the uid and "
+            "that this token's account can see the project"
+        )
+        raise KoboNotFoundError(_join(text, hint), status=status, url=url)
+    if status >= 500:
+        text = f"the Kobo server failed on {method} {shown} ({said})"
+        if not retried:
+            text += (
+                "; it was not retried because the server may have acted on it, "
+                "check the server before trying again"
+            )
+    else:
+        text = f"the Kobo server rejected {method} {shown} ({said})"
+    raise KoboHTTPError(_join(text, hint), status=status, url=url, detail=detail)
+
+
+def _join(text: str, hint: str | None) -> str:
+    return f"{text}: {hint}" if hint else text
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
+_XML_MESSAGE = re.compile(r"(?is)<(message|detail)\b[^>]*>(.*?)</\1>")
+
+
+def server_message(response: requests.Response) -> str:
+    """The server's own explanation in one line: JSON detail/error/fields, XML message, text."""
+    try:
+        text = response.text
+    except (RequestException, RuntimeError):  # body already consumed or cut
+        text = ""
+    content_type = response.headers.get("Content-Type", "")
+    message = ""
+    if text.strip():
+        try:
+            message = _json_message(json.loads(text))
+        except ValueError:
+            if "xml" in content_type or text.lstrip().startswith("<?xml"):
+                found = _XML_MESSAGE.search(text)
+                message = found.group(2) if found else _TAG.sub(" ", text)
+            else:
+                title = _TITLE.search(text)
+                message = title.group(1) if title else _TAG.sub(" ", text)
+    message = _SPACE.sub(" ", message).strip()
+    if not message:
+        message = response.reason or ""
+    if len(message) > DETAIL_MAX_CHARS:
+        message = message[: DETAIL_MAX_CHARS - 1] + "…"
+    return message
+
+
+def _json_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message"):
+            if key in body and body[key] not in (None, "", [], {}):
+                value = _json_message(body[key])
+                if key == "error" and body.get("error_type"):
+                    value = f"{body['error_type']}: {value}"
+                return value
+        return "; ".join(f"{k}: {_json_message(v)}" for k, v in body.items())
+    if isinstance(body, list):
+        return "; ".join(_json_message(v) for v in body)
+    return "" if body is None else str(body)
+
+
+# -- JSON bodies -----------------------------------------------------------------------------
+def _json_of(response: requests.Response, retry_body: bool) -> Any:
+    if response.status_code == 204 or response.request.method == "HEAD":
+        return None
+    try:
+        content = response.content
+    except (ChunkedEncodingError, requests.ConnectionError) as err:
+        raise RetryableBodyError(
+            f"the answer from {redact_url(response.url)} was cut short ({describe_exception(err)})"
+        ) from err
+    if not content.strip():
+        return None
+    try:
+        return json.loads(content)
+    except ValueError as err:
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
+        shown = redact_url(response.url)
+        if "html" in content_type:
+            raise KoboResponseError(
+                f"expected JSON from {shown}, got {content_type} (a login page?): check kobo.url",
+                status=response.status_code,
+                url=response.url,
+            ) from err
+        if "json" not in content_type:
+            raise KoboResponseError(
+                f"expected JSON from {shown}, got {content_type}: check kobo.url",
+                status=response.status_code,
+                url=response.url,
+            ) from err
+        cause = (
+            f"expected JSON from {shown}, got a truncated or invalid JSON body "
+            f"({len(content)} bytes: {err})"
+        )
+        if retry_body:
+            raise RetryableBodyError(cause) from err
+        raise KoboResponseError(cause, status=response.status_code, url=response.url) from err
+
+
+# -- retry helpers ---------------------------------------------------------------------------
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP-date), capped; None if absent."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
+
+
+def _never_reached_server(err: BaseException) -> bool:
+    """True when the connection could not even be opened, so the server saw nothing."""
+    if isinstance(err, ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    todo: list[BaseException] = [err]
+    while todo:
+        exc = todo.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if names & {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError"}:
+            return True
+        todo.extend(a for a in exc.args if isinstance(a, BaseException))
+        for attr in ("reason", "__cause__", "__context__"):
+            nested = getattr(exc, attr, None)
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+    return False
+
+
+_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-f]+>:?\s*")
+
+
+def describe_exception(err: BaseException) -> str:
+    """A short one-line description of a requests exception: its class and innermost reason."""
+    inner: BaseException = err
+    for _ in range(5):
+        nested = next((a for a in inner.args if isinstance(a, BaseException)), None)
+        nested = getattr(nested, "reason", None) or nested
+        if not isinstance(nested, BaseException):
+            break
+        inner = nested
+    text = _OBJECT_REPR.sub("", str(inner)).strip(" '\"()")
+    text = _SPACE.sub(" ", text)[:DETAIL_MAX_CHARS]
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+__all__ = [
+    "DEFAULT_RETRY_STATUS",
+    "MAX_BACKOFF",
+    "MAX_RETRY_AFTER",
+    "USER_AGENT",
+    "KoboSession",
+    "RetryableBodyError",
+    "describe_exception",
+    "raise_for_kobo",
+    "server_message",
+]
