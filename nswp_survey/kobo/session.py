@@ -1,15 +1,18 @@
 """The one HTTP session to a Kobo (KPI) server: auth, timeouts, bounded retries, status checks.
 
-`KoboSession.request` is the only place that sends requests, and `raise_for_kobo` the only
-place that turns a status code into an exception. Retry policy (see `KoboSession.request`):
+`KoboSession.request` is the only place that sends requests, and `status.raise_for_kobo` the
+only place that turns a status code into an exception. Retry policy (`KoboSession.request`):
 
 - at most `settings.max_retries` retries (`max_retries + 1` attempts) per call;
-- retried causes: connection errors, timeouts, dropped connections, truncated bodies,
-  and the statuses 429, 500, 502, 503, 504;
+- retried causes: connection errors, timeouts, dropped connections, bodies cut short (and a
+  GET's truncated or invalid JSON), and the statuses 429, 500, 502, 503, 504 (a caller may
+  narrow them: redeploy leaves out 500, KPI's answer to a stale version_id);
 - only for requests that are safe to repeat: GET, HEAD, OPTIONS, PUT, PATCH, DELETE, or a
   POST the caller marks `idempotent=True` (the OpenRosa submission, keyed by instanceID).
-  Any other POST is retried only when it provably never reached the server (the
-  connection could not be opened) or on 429 (the server refused to process it);
+  Any other request (a POST, or one the caller marks `idempotent=False` such as the bulk
+  delete) is retried only when it provably never reached the server (the connection could
+  not be opened) or on 429 (the server refused to process it);
+- TLS failures and other request errors (a bad URL, a redirect loop) are never retried;
 - the wait before retry n is `backoff * 2**(n-1)`, plus up to 25 % random jitter, capped
   at `MAX_BACKOFF` seconds; a `Retry-After` header (seconds or HTTP-date) replaces it,
   capped at `MAX_RETRY_AFTER` seconds.
@@ -21,10 +24,8 @@ appears in a log line, an exception message or a repr.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,16 +35,27 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
-from requests.exceptions import ChunkedEncodingError, ConnectTimeout, RequestException
+from requests.exceptions import (
+    ChunkedEncodingError,
+    ConnectTimeout,
+    ContentDecodingError,
+    RequestException,
+    SSLError,
+)
 
-from nswp_survey.config import TOKEN_ENV, KoboSettings
+from nswp_survey.config import KoboSettings
 from nswp_survey.errors import (
-    KoboAuthError,
-    KoboHTTPError,
-    KoboNotFoundError,
+    KoboError,
     KoboResponseError,
     KoboUnavailableError,
     redact_url,
+)
+from nswp_survey.kobo.status import (
+    RetryableBodyError,
+    describe_exception,
+    describe_status,
+    json_of,
+    raise_for_kobo,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +68,13 @@ MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 120.0
 JITTER = 0.25
 CONNECT_TIMEOUT = 10.0
-DETAIL_MAX_CHARS = 300
+# Network failures worth another try: refused/reset/dropped connections, timeouts, cut bodies.
+RETRYABLE_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    ChunkedEncodingError,
+    ContentDecodingError,
+)
 
 
 def _package_version() -> str:
@@ -67,10 +85,6 @@ def _package_version() -> str:
 
 
 USER_AGENT = f"nswp-survey/{_package_version()}"
-
-
-class RetryableBodyError(Exception):
-    """Raised by a response consumer when the body was cut short and a retry may help."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +160,9 @@ class KoboSession:
             netloc = parts.netloc.removesuffix(":80")
             return urlunsplit(("https", netloc, parts.path, parts.query, parts.fragment))
         raise KoboResponseError(
-            f"refusing to send the Kobo token to {redact_url(path_or_url)}: it is not on "
-            f"{redact_url(self.base_url)} nor the OpenRosa host; check kobo.url",
+            f"refusing to call {redact_url(path_or_url)}: it is neither on "
+            f"{redact_url(self.base_url)} nor on the OpenRosa host, the only places that may "
+            "receive the token; check kobo.url",
             url=path_or_url,
         )
 
@@ -168,7 +183,7 @@ class KoboSession:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         data: Mapping[str, Any] | None = None,
-        files: Mapping[str, Any] | None = None,
+        files: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         retry_statuses: Iterable[int] = DEFAULT_RETRY_STATUS,
@@ -205,9 +220,17 @@ class KoboSession:
                     timeout=timeout,
                     stream=stream,
                 )
-            except RequestException as err:
+            except SSLError as err:
+                raise KoboError(
+                    f"the TLS connection for {method} {shown} failed ({describe_exception(err)}): "
+                    "check kobo.url and the server's certificate",
+                    url=url,
+                ) from err
+            except RETRYABLE_ERRORS as err:
                 last_cause = describe_exception(err)
-                log.debug("%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts)
+                log.debug(
+                    "%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts
+                )
                 if not (safe or _never_reached_server(err)):
                     raise KoboUnavailableError(
                         f"{method} {shown} failed ({last_cause}) and was not retried because "
@@ -215,11 +238,16 @@ class KoboSession:
                         url=url,
                     ) from err
                 if attempt < attempts:
-                    self._sleep(self._backoff(attempt))
+                    self._wait(self._backoff(attempt), method, shown, attempt + 1, attempts)
                     continue
                 raise KoboUnavailableError(
                     f"gave up on {method} {shown} after {attempts} attempts; last cause: "
                     f"{last_cause}; the Kobo server may be down or unreachable, try again later",
+                    url=url,
+                ) from err
+            except RequestException as err:  # a bad URL, too many redirects: retrying won't help
+                raise KoboError(
+                    f"{method} {shown} failed ({describe_exception(err)}): check kobo.url",
                     url=url,
                 ) from err
             elapsed_ms = (time.monotonic() - started) * 1000
@@ -233,11 +261,13 @@ class KoboSession:
                 attempts,
             )
             if response.status_code in statuses:
-                last_cause = f"{response.status_code} {server_message(response)}"
+                last_cause = describe_status(response)
                 if attempt < attempts:
-                    delay = _retry_after(response) or self._backoff(attempt)
+                    delay = _retry_after(response)
+                    if delay is None:
+                        delay = self._backoff(attempt)
                     response.close()
-                    self._sleep(delay)
+                    self._wait(delay, method, shown, attempt + 1, attempts)
                     continue
                 raise KoboUnavailableError(
                     f"gave up on {method} {shown} after {attempts} attempts; last cause: "
@@ -254,8 +284,10 @@ class KoboSession:
                 last_cause = str(err)
                 if not safe or attempt == attempts:
                     raise KoboResponseError(f"{last_cause}; try again", url=url) from err
-                log.debug("%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts)
-                self._sleep(self._backoff(attempt))
+                log.debug(
+                    "%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts
+                )
+                self._wait(self._backoff(attempt), method, shown, attempt + 1, attempts)
             finally:
                 if stream:
                     response.close()
@@ -268,158 +300,23 @@ class KoboSession:
         invalid JSON body is first retried within the bound.
         """
         retry_body = method.upper() in ("GET", "HEAD")
-        return self.request(method, path_or_url, consume=lambda r: _json_of(r, retry_body), **kwargs)
+        return self.request(method, path_or_url, consume=lambda r: json_of(r, retry_body), **kwargs)
 
     def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and return the JSON body."""
         return self.request_json("GET", path_or_url, params=params)
 
+    def _wait(self, seconds: float, method: str, shown: str, attempt: int, attempts: int) -> None:
+        log.debug(
+            "%s %s: waiting %.1f s before attempt %d/%d", method, shown, seconds, attempt, attempts
+        )
+        self._sleep(seconds)
+
     def _backoff(self, attempt: int) -> float:
-        base = self.settings.backoff * 2 ** (attempt - 1)
+        base = self.settings.backoff * 2.0 ** (attempt - 1)
         return min(MAX_BACKOFF, base * (1 + JITTER * self._rng.random()))
 
 
-# -- status checks -------------------------------------------------------------------------
-def raise_for_kobo(
-    response: requests.Response,
-    *,
-    hints: Mapping[int, str] | None = None,
-    retried: bool = True,
-) -> None:
-    """Raise the right `KoboError` for a non-2xx response; do nothing for 1xx-3xx.
-
-    401/403 -> KoboAuthError, 404 -> KoboNotFoundError, other 4xx and 5xx -> KoboHTTPError
-    carrying the server's own words in `detail`. `hints` append a sentence per status.
-    """
-    status = response.status_code
-    if status < 400:
-        return
-    url = response.url or (response.request.url if response.request else "") or ""
-    shown = redact_url(url)
-    method = response.request.method if response.request is not None else "GET"
-    detail = server_message(response)
-    said = f"{status} {detail}" if detail else str(status)
-    hint = (hints or {}).get(status)
-    sent_token = bool(response.request is not None and response.request.headers.get("Authorization"))
-    if status == 401:
-        if sent_token:
-            text = f"the Kobo server refused the token ({said}): check {TOKEN_ENV}"
-        else:
-            text = f"the Kobo server wants a token ({said}): set {TOKEN_ENV}"
-        raise KoboAuthError(_join(text, hint), status=status, url=url)
-    if status == 403:
-        text = (
-            f"the Kobo server refused access to {shown} with this token ({said}): "
-            f"check {TOKEN_ENV} and the project's sharing permissions"
-        )
-        raise KoboAuthError(_join(text, hint), status=status, url=url)
-    if status == 404:
-        text = (
-            f"not found on the Kobo server: {method} {shown} ({said}); check the uid and "
-            "that this token's account can see the project"
-        )
-        raise KoboNotFoundError(_join(text, hint), status=status, url=url)
-    if status >= 500:
-        text = f"the Kobo server failed on {method} {shown} ({said})"
-        if not retried:
-            text += (
-                "; it was not retried because the server may have acted on it, "
-                "check the server before trying again"
-            )
-    else:
-        text = f"the Kobo server rejected {method} {shown} ({said})"
-    raise KoboHTTPError(_join(text, hint), status=status, url=url, detail=detail)
-
-
-def _join(text: str, hint: str | None) -> str:
-    return f"{text}: {hint}" if hint else text
-
-
-_TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
-_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
-_XML_MESSAGE = re.compile(r"(?is)<(message|detail)\b[^>]*>(.*?)</\1>")
-
-
-def server_message(response: requests.Response) -> str:
-    """The server's own explanation in one line: JSON detail/error/fields, XML message, text."""
-    try:
-        text = response.text
-    except (RequestException, RuntimeError):  # body already consumed or cut
-        text = ""
-    content_type = response.headers.get("Content-Type", "")
-    message = ""
-    if text.strip():
-        try:
-            message = _json_message(json.loads(text))
-        except ValueError:
-            if "xml" in content_type or text.lstrip().startswith("<?xml"):
-                found = _XML_MESSAGE.search(text)
-                message = found.group(2) if found else _TAG.sub(" ", text)
-            else:
-                title = _TITLE.search(text)
-                message = title.group(1) if title else _TAG.sub(" ", text)
-    message = _SPACE.sub(" ", message).strip()
-    if not message:
-        message = response.reason or ""
-    if len(message) > DETAIL_MAX_CHARS:
-        message = message[: DETAIL_MAX_CHARS - 1] + "…"
-    return message
-
-
-def _json_message(body: Any) -> str:
-    if isinstance(body, dict):
-        for key in ("detail", "error", "message"):
-            if key in body and body[key] not in (None, "", [], {}):
-                value = _json_message(body[key])
-                if key == "error" and body.get("error_type"):
-                    value = f"{body['error_type']}: {value}"
-                return value
-        return "; ".join(f"{k}: {_json_message(v)}" for k, v in body.items())
-    if isinstance(body, list):
-        return "; ".join(_json_message(v) for v in body)
-    return "" if body is None else str(body)
-
-
-# -- JSON bodies -----------------------------------------------------------------------------
-def _json_of(response: requests.Response, retry_body: bool) -> Any:
-    if response.status_code == 204 or response.request.method == "HEAD":
-        return None
-    try:
-        content = response.content
-    except (ChunkedEncodingError, requests.ConnectionError) as err:
-        raise RetryableBodyError(
-            f"the answer from {redact_url(response.url)} was cut short ({describe_exception(err)})"
-        ) from err
-    if not content.strip():
-        return None
-    try:
-        return json.loads(content)
-    except ValueError as err:
-        content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
-        shown = redact_url(response.url)
-        if "html" in content_type:
-            raise KoboResponseError(
-                f"expected JSON from {shown}, got {content_type} (a login page?): check kobo.url",
-                status=response.status_code,
-                url=response.url,
-            ) from err
-        if "json" not in content_type:
-            raise KoboResponseError(
-                f"expected JSON from {shown}, got {content_type}: check kobo.url",
-                status=response.status_code,
-                url=response.url,
-            ) from err
-        cause = (
-            f"expected JSON from {shown}, got a truncated or invalid JSON body "
-            f"({len(content)} bytes: {err})"
-        )
-        if retry_body:
-            raise RetryableBodyError(cause) from err
-        raise KoboResponseError(cause, status=response.status_code, url=response.url) from err
-
-
-# -- retry helpers ---------------------------------------------------------------------------
 def _retry_after(response: requests.Response) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or HTTP-date), capped; None if absent."""
     value = response.headers.get("Retry-After", "").strip()
@@ -458,33 +355,3 @@ def _never_reached_server(err: BaseException) -> bool:
             if isinstance(nested, BaseException):
                 todo.append(nested)
     return False
-
-
-_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-f]+>:?\s*")
-
-
-def describe_exception(err: BaseException) -> str:
-    """A short one-line description of a requests exception: its class and innermost reason."""
-    inner: BaseException = err
-    for _ in range(5):
-        nested = next((a for a in inner.args if isinstance(a, BaseException)), None)
-        nested = getattr(nested, "reason", None) or nested
-        if not isinstance(nested, BaseException):
-            break
-        inner = nested
-    text = _OBJECT_REPR.sub("", str(inner)).strip(" '\"()")
-    text = _SPACE.sub(" ", text)[:DETAIL_MAX_CHARS]
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
-__all__ = [
-    "DEFAULT_RETRY_STATUS",
-    "MAX_BACKOFF",
-    "MAX_RETRY_AFTER",
-    "USER_AGENT",
-    "KoboSession",
-    "RetryableBodyError",
-    "describe_exception",
-    "raise_for_kobo",
-    "server_message",
-]

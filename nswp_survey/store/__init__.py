@@ -1,0 +1,89 @@
+"""The local store: Kobo submissions and sync bookkeeping in SQLite or PostgreSQL.
+
+Persistence only: imports `nswp_survey.config` and `nswp_survey.errors`, never the Kobo client.
+The sync layer converts Kobo submissions into `SubmissionRow`s and calls, per page,
+`commit_page(engine, asset_uid, rows, new_cursor)` under `acquire_sync_lock(engine)`.
+
+    db.py          make_engine, migrate, transaction, session_scope
+    migrations.py  the numbered schema migrations
+    models.py      the tables (SQLModel)
+    rows.py        input/output dataclasses: SubmissionRow, AttachmentRow, UpsertCounts
+    answers.py     raw JSON -> long-form answers and repeat instances (pure)
+    submissions.py upsert_submissions, commit_page, tombstone_missing, load_fingerprints
+    forms.py       upsert_form, record_form_version, load_form_content
+    syncs.py       cursor, sync runs
+    lock.py        acquire_sync_lock
+"""
+
+from nswp_survey.store.answers import flatten_submission
+from nswp_survey.store.db import (
+    check_schema,
+    current_version,
+    make_engine,
+    migrate,
+    session_scope,
+    transaction,
+)
+from nswp_survey.store.forms import (
+    load_form_content,
+    load_form_versions,
+    record_form_version,
+    upsert_form,
+)
+from nswp_survey.store.lock import acquire_sync_lock
+from nswp_survey.store.migrations import MIGRATIONS, Migration
+from nswp_survey.store.rows import AttachmentRow, SubmissionRow, UpsertCounts, content_hash
+from nswp_survey.store.submissions import (
+    PendingAttachment,
+    commit_page,
+    load_fingerprints,
+    load_pending_attachments,
+    set_attachment_file,
+    tombstone_missing,
+    upsert_submissions,
+)
+from nswp_survey.store.syncs import (
+    finish_run,
+    get_cursor,
+    last_runs,
+    load_sync_state,
+    set_cursor,
+    start_run,
+)
+from nswp_survey.store.timestamps import iso, utcnow
+
+__all__ = [
+    "MIGRATIONS",
+    "AttachmentRow",
+    "Migration",
+    "PendingAttachment",
+    "SubmissionRow",
+    "UpsertCounts",
+    "acquire_sync_lock",
+    "check_schema",
+    "commit_page",
+    "content_hash",
+    "current_version",
+    "finish_run",
+    "flatten_submission",
+    "get_cursor",
+    "iso",
+    "last_runs",
+    "load_fingerprints",
+    "load_form_content",
+    "load_form_versions",
+    "load_pending_attachments",
+    "load_sync_state",
+    "make_engine",
+    "migrate",
+    "record_form_version",
+    "session_scope",
+    "set_attachment_file",
+    "set_cursor",
+    "start_run",
+    "tombstone_missing",
+    "transaction",
+    "upsert_form",
+    "upsert_submissions",
+    "utcnow",
+]

@@ -1,0 +1,108 @@
+"""Forms and their versions: which forms we know, and each version's content.
+
+A submission's `version_uid` (Kobo's `__version__`) names the form version it was filled in;
+that version's content (survey rows, choices, translations) is what labels it, even after the
+form has been redeployed with other labels. Versions are recorded when the sync lists them and
+when we deploy (so the table is also our deploy log).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlmodel import Session
+
+from nswp_survey.store.db import connection_of, upsert_insert
+from nswp_survey.store.models import Form, FormVersion
+from nswp_survey.store.rows import dump_json
+from nswp_survey.store.timestamps import utcnow
+
+FORM = Form.__table__
+FORM_VERSION = FormVersion.__table__
+
+
+def upsert_form(
+    db: Connection | Session,
+    asset_uid: str,
+    *,
+    name: str = "",
+    server_url: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Record that the form exists (first/last seen); name and server URL are refreshed."""
+    conn = connection_of(db)
+    now = now or utcnow()
+    stmt = upsert_insert(conn, FORM).values(
+        asset_uid=asset_uid, name=name, server_url=server_url, first_seen_at=now, last_seen_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FORM.c.asset_uid],
+        set_={
+            "name": stmt.excluded.name,
+            "server_url": stmt.excluded.server_url,
+            "last_seen_at": stmt.excluded.last_seen_at,
+        },
+    )
+    conn.execute(stmt)
+
+
+def record_form_version(
+    db: Connection | Session,
+    asset_uid: str,
+    version_uid: str,
+    *,
+    version_number: str | None = None,
+    content_hash: str | None = None,
+    content: dict[str, Any] | None = None,
+    date_deployed: datetime | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Insert or complete one version of a form (idempotent). Does not commit.
+
+    `content_hash` is Kobo's own. A value left None keeps what is stored, so a version first
+    seen in the `/versions/` list (no content) can be completed later from its detail.
+    """
+    conn = connection_of(db)
+    now = now or utcnow()
+    stmt = upsert_insert(conn, FORM_VERSION).values(
+        asset_uid=asset_uid,
+        version_uid=version_uid,
+        version_number=version_number,
+        content_hash=content_hash,
+        content_json=None if content is None else dump_json(content),
+        date_deployed=date_deployed,
+        recorded_at=now,
+    )
+    v = FORM_VERSION.c
+    keep = {
+        name: func.coalesce(stmt.excluded[name], v[name])
+        for name in ("version_number", "content_hash", "content_json", "date_deployed")
+    }
+    conn.execute(stmt.on_conflict_do_update(index_elements=[v.asset_uid, v.version_uid], set_=keep))
+
+
+def load_form_versions(db: Connection | Session, asset_uid: str) -> list[FormVersion]:
+    """The form's recorded versions, newest deployment first (never-deployed ones last)."""
+    conn = connection_of(db)
+    v = FORM_VERSION.c
+    query = (
+        select(FORM_VERSION)
+        .where(v.asset_uid == asset_uid)
+        .order_by(v.date_deployed.is_(None), v.date_deployed.desc(), v.id.desc())
+    )
+    return [FormVersion(**row._mapping) for row in conn.execute(query)]
+
+
+def load_form_content(
+    db: Connection | Session, asset_uid: str, version_uid: str
+) -> dict[str, Any] | None:
+    """The content of one form version (to label submissions made with it), if recorded."""
+    conn = connection_of(db)
+    v = FORM_VERSION.c
+    text = conn.execute(
+        select(v.content_json).where(v.asset_uid == asset_uid, v.version_uid == version_uid)
+    ).scalar_one_or_none()
+    return None if text is None else json.loads(text)

@@ -1,0 +1,117 @@
+"""Numbered migrations: applied once, in order, atomically; and they agree with the models."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlmodel import SQLModel
+
+import nswp_survey.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from nswp_survey.errors import NswpError
+from nswp_survey.store import MIGRATIONS, Migration, check_schema, current_version, migrate
+
+
+def add_note_column(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE form ADD COLUMN note VARCHAR"))
+
+
+def broken_migration(conn: Connection) -> None:
+    conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
+    raise RuntimeError("migration failed half way")
+
+
+def columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_migrate_creates_the_schema_then_is_a_no_op(blank_engine: Engine) -> None:
+    assert current_version(blank_engine) == 0
+    assert migrate(blank_engine) == [1]
+    assert migrate(blank_engine) == []
+    assert current_version(blank_engine) == 1
+    with blank_engine.connect() as conn:
+        rows = conn.execute(text("SELECT version, name FROM schema_version")).all()
+    assert rows == [(1, "initial tables")]
+    check_schema(blank_engine)
+
+
+def test_a_new_migration_is_applied_once(blank_engine: Engine) -> None:
+    migrate(blank_engine)
+    assert "note" not in columns(blank_engine, "form")
+    with_two = (*MIGRATIONS, Migration(2, "form note", add_note_column))
+    assert migrate(blank_engine, with_two) == [2]
+    assert migrate(blank_engine, with_two) == []
+    assert "note" in columns(blank_engine, "form")
+    assert current_version(blank_engine) == 2
+
+
+def test_a_fresh_database_gets_every_migration_in_order(blank_engine: Engine) -> None:
+    with_two = (*MIGRATIONS, Migration(2, "form note", add_note_column))
+    assert migrate(blank_engine, with_two) == [1, 2]
+    assert "note" in columns(blank_engine, "form")
+
+
+def test_a_failing_migration_leaves_no_trace(blank_engine: Engine) -> None:
+    migrate(blank_engine)
+    with pytest.raises(RuntimeError, match="half way"):
+        migrate(blank_engine, (*MIGRATIONS, Migration(2, "broken", broken_migration)))
+    assert current_version(blank_engine) == 1
+    assert not inspect(blank_engine).has_table("half_done")
+
+
+def test_a_database_newer_than_the_code_is_refused(blank_engine: Engine) -> None:
+    migrate(blank_engine, (*MIGRATIONS, Migration(2, "form note", add_note_column)))
+    with pytest.raises(NswpError, match="newer"):
+        migrate(blank_engine)
+    with pytest.raises(NswpError, match="newer"):
+        check_schema(blank_engine)
+
+
+def test_an_unmigrated_database_fails_the_schema_check(blank_engine: Engine) -> None:
+    with pytest.raises(NswpError, match="version 0"):
+        check_schema(blank_engine)
+
+
+def test_migrations_must_be_numbered_in_order(blank_engine: Engine) -> None:
+    with pytest.raises(ValueError, match="numbered"):
+        migrate(blank_engine, (*MIGRATIONS, Migration(3, "gap", add_note_column)))
+
+
+def test_migrated_schema_matches_the_models(blank_engine: Engine) -> None:
+    """A model change without its migration (or the reverse) fails here."""
+    migrate(blank_engine)
+    db = inspect(blank_engine)
+    models = SQLModel.metadata.tables
+    assert set(db.get_table_names()) == set(models)
+    for name, table in models.items():
+        db_columns = {c["name"]: c for c in db.get_columns(name)}
+        assert set(db_columns) == set(table.c.keys()), name
+        for column in table.c:
+            assert db_columns[column.name]["nullable"] == column.nullable, (name, column.name)
+            db_type = db_columns[column.name]["type"]
+            assert db_type._type_affinity == column.type._type_affinity, (name, column.name)
+        assert set(db.get_pk_constraint(name)["constrained_columns"]) == {
+            c.name for c in table.primary_key
+        }
+        db_indexes = {
+            i["name"]: tuple(i["column_names"])
+            for i in db.get_indexes(name)
+            if not i.get("duplicates_constraint")  # PostgreSQL lists a UNIQUE's index too
+        }
+        model_indexes = {i.name: tuple(c.name for c in i.columns) for i in table.indexes}
+        assert db_indexes == model_indexes, name
+        db_uniques = {u["name"]: tuple(u["column_names"]) for u in db.get_unique_constraints(name)}
+        model_uniques = {
+            c.name: tuple(col.name for col in c.columns)
+            for c in table.constraints
+            if c.__class__.__name__ == "UniqueConstraint"
+        }
+        assert db_uniques == model_uniques, name
+        db_fks = {
+            (tuple(fk["constrained_columns"]), fk["referred_table"], fk["options"].get("ondelete"))
+            for fk in db.get_foreign_keys(name)
+        }
+        model_fks = {
+            ((fk.parent.name,), fk.column.table.name, fk.ondelete) for fk in table.foreign_keys
+        }
+        assert db_fks == model_fks, name
