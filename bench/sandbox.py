@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from nswp_survey.sandbox import SandboxServer  # noqa: E402
+from nswp_survey.sandbox import SandboxServer
 
 FORMS = Path(__file__).resolve().parents[1] / ".." / "shared" / "kobo-recordings" / "forms"
 TEMPLATE = (

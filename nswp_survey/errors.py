@@ -24,7 +24,9 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SENSITIVE_PARAMS = frozenset({"token", "access_token", "api_key", "key", "password"})
-_TOKEN_LIKE = re.compile(r"(?i)(token\s+|token[=:]\s*)[^\s&\"',]+")
+# A Kobo API key is 40 hex characters; mask any long key-shaped value after "Token", so
+# ordinary sentences that mention the word token stay readable.
+_TOKEN_LIKE = re.compile(r"(?i)(token\s+|token\s*[=:]\s*)[A-Za-z0-9_\-]{20,}")
 
 
 def redact_url(url: str) -> str:
@@ -35,7 +37,7 @@ def redact_url(url: str) -> str:
         netloc = f"{netloc}:{parts.port}"
     query = urlencode(
         [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query)],
-        safe='/:[]{}",$',
+        safe='/:[]{}",$*',
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 

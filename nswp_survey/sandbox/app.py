@@ -47,6 +47,8 @@ ROUTES: list[tuple[re.Pattern[str], str, dict[str, Handler], str]] = [
     (re.compile(_A + _UID + r"/data/(?P<pk>[^/]+)/validation_status/$"),
      "GET, PATCH, DELETE, HEAD, OPTIONS",
      dict.fromkeys(("GET", "PATCH", "DELETE"), routes_data.validation_status), "validation"),
+    (re.compile(_A + _UID + r"/data/(?P<pk>[^/]+)/duplicate/$"), "POST, OPTIONS",
+     {"POST": routes_data.duplicate}, "data_duplicate"),
     (re.compile(_A + _UID + r"/data/(?P<pk>[^/]+)/attachments/(?P<att>[^/]+)/"
                 r"(?:(?P<size>large|medium|small)/)?$"), "GET, HEAD, OPTIONS",
      {"GET": routes_data.attachment}, "attachment"),

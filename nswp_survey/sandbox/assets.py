@@ -124,6 +124,10 @@ class AssetService:
             if destination is None:  # kpi/utils/models.py resolve_url_to_asset
                 raise LookupError("Asset matching query does not exist.")
         filename = re.sub(r"\.[^.]*$", "", task.get("filename") or "")
+        if not data:  # ImportTask._run_task without any upload
+            raise Exception(
+                "ImportTask data must contain `base64Encoded`, `url`, or `single_xls_url`"
+            )
         content = read_workbook(data)
         ensure_valid_node_names(content)
         library = task.get("library", True)
@@ -210,6 +214,9 @@ class AssetService:
         self.store.put_asset(asset)
         self._deployed = None
         return asset
+
+    def forget_deployments(self) -> None:
+        self._deployed = None
 
     def deployed_assets(self) -> list[dict[str, Any]]:
         deployed = self._deployed

@@ -9,6 +9,7 @@ unknown operator becomes a field name no record has and matches nothing; dotted 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -222,6 +223,61 @@ def split_id_condition(query: dict[str, Any]) -> tuple[list[str], list[Any], dic
         else:
             return [], [], query
     return clauses, params, rest
+
+
+def sql_prefilter(query: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """Necessary conditions for SQLite's JSON1, to skip parsing records that cannot match.
+
+    Only top-level string equality / `$in` of strings; an array value is always kept for
+    Python, which applies Mongo's element matching. The full query still runs in Python.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for key, cond in query.items():
+        if key.startswith("$") or "." in key or '"' in key or "\\" in key:
+            continue
+        path = f'$."{key}"'
+        if isinstance(cond, dict) and set(cond) == {"$in"} and isinstance(cond["$in"], list):
+            values = cond["$in"]
+        elif isinstance(cond, str):
+            values = [cond]
+        else:
+            continue
+        if not values or not all(isinstance(v, str) for v in values):
+            continue
+        marks = ",".join("?" * len(values))
+        clauses.append(f"(json_extract(doc, ?) IN ({marks}) OR json_type(doc, ?) = 'array')")
+        params.extend([path, *values, path])
+    return clauses, params
+
+
+def sort_path(key: str) -> str | None:
+    """The JSON1 path of a sort key, or None when SQLite cannot extract it faithfully."""
+    if '"' in key or "\\" in key or key.startswith("$"):
+        return None
+    parts = key.split(".")
+    if len(parts) > 1 and parts[0] not in _NESTED_RESERVED:
+        return None
+    return "$" + "".join(f'."{part}"' for part in parts)
+
+
+def sort_stub(sub_id: int, keys: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    """A minimal record holding only the sort values (json_extract value + json_type)."""
+    stub: dict[str, Any] = {"_id": sub_id}
+    for index, key in enumerate(keys):
+        value, json_type = values[2 * index], values[2 * index + 1]
+        if json_type is None:
+            continue  # missing field
+        if json_type in ("object", "array"):
+            value = json.loads(value)
+        elif json_type in ("true", "false"):
+            value = json_type == "true"
+        target = stub
+        parts = key.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return stub
 
 
 def sort_records(records: list[dict[str, Any]], sort: dict[str, Any]) -> list[dict[str, Any]]:

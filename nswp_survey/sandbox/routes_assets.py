@@ -105,8 +105,10 @@ def asset_detail(app: SandboxApp, req: Request, uid: str) -> Response:
     asset = get_asset(app, req, uid)
     if req.method in ("GET", "HEAD"):
         return json_response(200, serializers.asset_detail(links(req), asset, app.store))
-    if req.method == "DELETE":
-        raise ApiError(405, {"detail": 'Method "DELETE" not allowed.'})
+    if req.method == "DELETE":  # AssetViewSet.destroy: the asset, its versions and data go
+        app.store.delete_asset(asset["uid"])
+        app.assets.forget_deployments()
+        return Response(204)
     data = req.data()
     if not isinstance(data, dict):
         raise ApiError(400, {"non_field_errors": ["Invalid data. Expected a dictionary."]})

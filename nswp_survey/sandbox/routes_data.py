@@ -255,6 +255,16 @@ def validation_statuses(app: SandboxApp, req: Request, uid: str) -> Response:
     return json_response(200, {"detail": f"{updated} submissions have been updated"})
 
 
+def duplicate(app: SandboxApp, req: Request, uid: str, pk: str) -> Response:
+    """POST /data/{id}/duplicate/ -> 201 with the new record."""
+    asset = _deployed_asset(app, req, uid)
+    result = app.submissions.duplicate(asset, _submission_id(app, asset, pk), req.user)
+    if result.status != 201 or result.submission_id is None:
+        message = re.search(rb"<message[^>]*>(.*?)</message>", result.body)
+        raise ApiError(result.status, message.group(1).decode() if message else "")
+    return raw_json(201, app.store.get_doc(asset["uid"], result.submission_id) or "{}")
+
+
 def attachment(
     app: SandboxApp, req: Request, uid: str, pk: str, att: str, size: str | None = None
 ) -> Response:

@@ -75,9 +75,16 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False
     sandbox: SandboxServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints tracebacks to stderr (e.g. a client hanging up); log instead
+        log.debug("connection error from %s", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, each keep-alive answer waits
+    # ~40 ms for the client's delayed ACK. Real servers (gunicorn, nginx) set TCP_NODELAY too.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -113,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         kind = path_kind(parts.path)
         sandbox.stats.count(kind, self.command)
         fault = None
-        if parts.path.startswith(_FAULTABLE_PREFIXES) or kind == "submission":
+        if parts.path.startswith(_FAULTABLE_PREFIXES) or kind in ("submission", "formList"):
             latency = sandbox.injector.latency()
             if latency:
                 time.sleep(latency)
@@ -233,7 +240,7 @@ class SandboxServer:
         try:
             return self.app.dispatch(req)
         except Exception:  # any uncaught error is Django's 500, JSON-rendered by kpi
-            log.exception("sandbox error on %s %s", req.method, req.path)
+            log.debug("sandbox error on %s %s", req.method, req.path, exc_info=True)
             return Response(
                 500, dumps({"error": "Server Error (500)"}).encode(), {"Content-Type": JSON_TYPE}
             )

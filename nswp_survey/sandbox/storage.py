@@ -102,6 +102,23 @@ class Storage:
             (state["uid"], dumps(stored)),
         )
 
+    def delete_asset(self, uid: str) -> None:
+        """Asset.delete cascades to versions, the XForm and its instances."""
+        with self.lock:
+            ids = [
+                r[0] for r in self._all("SELECT id FROM submissions WHERE asset_uid = ?", (uid,))
+            ]
+            self.delete_submissions(ids)
+            for table in (
+                "assets",
+                "versions",
+                "instance_history",
+                "last_submission",
+                "audit_logs",
+            ):
+                key = "uid" if table == "assets" else "asset_uid"
+                self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (uid,))
+
     def list_assets(self) -> list[dict[str, Any]]:
         rows = self._all("SELECT pk, state FROM assets ORDER BY pk DESC")
         return [{**json.loads(state), "pk": pk} for pk, state in rows]
@@ -288,6 +305,28 @@ class Storage:
             f"SELECT id, doc FROM submissions WHERE {where} ORDER BY id", [asset_uid, *params]
         )
         yield from rows
+
+    def sort_values(
+        self, asset_uid: str, clauses: list[str], params: list[Any], paths: list[str]
+    ) -> list[tuple[Any, ...]]:
+        """(id, value, json type, value, json type, ...) per row, without parsing records."""
+        columns = "".join(", json_extract(doc, ?), json_type(doc, ?)" for _ in paths)
+        where = " AND ".join(["asset_uid = ?", *clauses])
+        path_params = [p for path in paths for p in (path, path)]
+        sql = f"SELECT id{columns} FROM submissions WHERE {where} ORDER BY id"
+        return self._all(sql, [*path_params, asset_uid, *params])
+
+    def docs_for_ids(self, asset_uid: str, ids: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT id, doc FROM submissions WHERE asset_uid = ? AND id IN ({marks})",
+                [asset_uid, *chunk],
+            )
+            found.update((int(i), d) for i, d in rows)
+        return found
 
     def xml_for_ids(self, ids: list[int]) -> list[str]:
         out = []

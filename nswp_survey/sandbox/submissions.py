@@ -17,13 +17,21 @@ import time
 import uuid as uuid_module
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import openrosa
 from .assets import AssetService
 from .ids import drf_datetime, make_uid, mongo_datetime, openrosa_datetime, utcnow
-from .query import matches, normalise, sort_records, split_id_condition
+from .query import (
+    matches,
+    normalise,
+    sort_path,
+    sort_records,
+    sort_stub,
+    split_id_condition,
+    sql_prefilter,
+)
 from .storage import Storage, dumps
 from .xform import form_paths
 
@@ -95,7 +103,8 @@ class SubmissionService:
             if existing is not None:
                 new = self._new_attachments(existing, attachments)
                 if not new:
-                    return IngestResult(202, openrosa.response_xml("Duplicate Instance"))
+                    body = openrosa.response_xml("Duplicate Instance")
+                    return IngestResult(202, body, submission_id=existing)
                 owner_asset = self.assets.store.get_asset(self.store.asset_of(existing) or "")
                 self._save_attachments(owner_asset or asset, existing, new)
                 return self._success(owner_asset or asset, existing, uuid)
@@ -105,11 +114,13 @@ class SubmissionService:
             if self.store.root_taken(asset["uid"], root_uuid):
                 raise openrosa.InstanceError(409, "Submission with this instance ID already exists")
             created = utcnow()
-            if submission_date:
+            if submission_date:  # a `submissionDate` on the root backdates the record
                 try:
                     created = datetime.fromisoformat(submission_date.replace("Z", "+00:00"))
                 except ValueError:
                     pass
+                if created.tzinfo is None:  # _get_instance: make_aware(..., timezone.utc)
+                    created = created.replace(tzinfo=UTC)
             record = self._record(asset, doc, sub_id, uuid, root_uuid, created, user, {})
             self.store.insert_submission(
                 {"id": sub_id, "asset_uid": asset["uid"], "uuid": uuid, "root_uuid": root_uuid,
@@ -118,7 +129,7 @@ class SubmissionService:
             self.store.set_last_submission_time(asset["uid"], drf_datetime(created))
             if attachments:
                 self._save_attachments(asset, sub_id, attachments)
-            return self._success(asset, sub_id, uuid)
+            return self._success(asset, sub_id, uuid, created)
 
     def _edit(
         self, asset: dict[str, Any], doc: Any, xml: str, xml_hash: str, uuid: str,
@@ -149,9 +160,12 @@ class SubmissionService:
             self._save_attachments(asset, sub_id, attachments)
         return self._success(asset, sub_id, uuid)
 
-    def _success(self, asset: dict[str, Any], sub_id: int, uuid: str) -> IngestResult:
-        record = json.loads(self.store.get_doc(asset["uid"], sub_id) or "{}")
-        submitted = datetime.fromisoformat(record["_submission_time"] + "+00:00")
+    def _success(
+        self, asset: dict[str, Any], sub_id: int, uuid: str, submitted: datetime | None = None
+    ) -> IngestResult:
+        if submitted is None:  # an edit or a duplicate: the original submission's date
+            record = json.loads(self.store.get_doc(asset["uid"], sub_id) or "{}")
+            submitted = datetime.fromisoformat(record["_submission_time"] + "+00:00")
         body = openrosa.success_xml(
             asset["uid"], openrosa.add_uuid_prefix(uuid), openrosa_datetime(submitted),
             openrosa_datetime(utcnow()),
@@ -239,9 +253,15 @@ class SubmissionService:
             count = self.store.count(asset_uid, clauses, params)
             rows = self.store.page(asset_uid, clauses, params, int(sort["_id"]) < 0, limit, start)
             texts, ids = [r[1] for r in rows], [r[0] for r in rows]
+        elif not rest and all(sort_path(k) for k in sort):
+            count, texts, ids = self._sorted_by_sql_values(
+                asset_uid, clauses, params, sort, start, limit
+            )
         else:
+            extra, extra_params = sql_prefilter(rest)
             docs = []
-            for sub_id, text in self.store.iter_docs(asset_uid, clauses, params):
+            rows = self.store.iter_docs(asset_uid, clauses + extra, params + extra_params)
+            for sub_id, text in rows:
                 record = json.loads(text)
                 if matches(record, rest):
                     docs.append((sub_id, text, record))
@@ -254,6 +274,21 @@ class SubmissionService:
         if fields:
             texts = [dumps(project(json.loads(t), fields)) for t in texts]
         return count, texts, ids
+
+    def _sorted_by_sql_values(
+        self, asset_uid: str, clauses: list[str], params: list[Any], sort: dict[str, Any],
+        start: int, limit: int | None,
+    ) -> tuple[int, list[str], list[int]]:  # fmt: skip
+        """Sort on other keys from JSON1-extracted values, then load only the page."""
+        keys = list(sort)
+        rows = self.store.sort_values(
+            asset_uid, clauses, params, [sort_path(k) or "" for k in keys]
+        )
+        stubs = [sort_stub(row[0], keys, row[1:]) for row in rows]
+        window = sort_records(stubs, sort)[start : None if limit is None else start + limit]
+        ids = [stub["_id"] for stub in window]
+        docs = self.store.docs_for_ids(asset_uid, ids)
+        return len(rows), [docs[i] for i in ids], ids
 
     def get_id(self, asset_uid: str, pk: str) -> int | None:
         """`_get_submission_by_id_or_root_uuid`: an int `_id`, else a (root) uuid."""
@@ -312,6 +347,21 @@ class SubmissionService:
         message = re.search(rb"<message[^>]*>(.*?)</message>", result.body)
         return {"uuid": new_uuid, "status_code": result.status,
                 "message": message.group(1).decode() if message else ""}  # fmt: skip
+
+    def duplicate(self, asset: dict[str, Any], sub_id: int, user: str | None) -> IngestResult:
+        """OpenRosaDeploymentBackend.duplicate_submission: same XML, a fresh instanceID."""
+        root = ET.fromstring((self.store.get_xml(sub_id) or "").encode())  # noqa: S314
+        meta = root.find("meta")
+        if meta is None:
+            meta = ET.SubElement(root, "meta")
+        for tag in ("deprecatedID", "rootUuid"):
+            for node in meta.findall(tag):
+                meta.remove(node)
+        instance_id = meta.find("instanceID")
+        if instance_id is None:
+            instance_id = ET.SubElement(meta, "instanceID")
+        instance_id.text = f"uuid:{uuid_module.uuid4()}"
+        return self.ingest(ET.tostring(root, encoding="utf-8"), submitted_by=user)
 
     def matching_ids(self, asset_uid: str, query: Any) -> list[int]:
         _count, _texts, ids = self.query(asset_uid, query, {"_id": 1}, ["_id"], 0, None)

@@ -13,11 +13,23 @@ doubling a record.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -90,6 +102,28 @@ def upsert_submissions(
     by_id: dict[int, SubmissionRow] = {row.kobo_id: row for row in rows}
     if not by_id:
         return UpsertCounts()
+    with _keyed_plans(conn):
+        return _upsert(conn, asset_uid, by_id, now)
+
+
+@contextmanager
+def _keyed_plans(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: every statement of a page looks rows up by key, so use the indexes even
+    when the planner's statistics lag behind a bulk load (before autovacuum's ANALYZE,
+    it would scan the whole answer table for each page). Scoped to these statements.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    before = conn.exec_driver_sql("SELECT current_setting('enable_seqscan')").scalar_one()
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    yield
+    conn.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": before})
+
+
+def _upsert(
+    conn: Connection, asset_uid: str, by_id: dict[int, SubmissionRow], now: datetime
+) -> UpsertCounts:
     existing = _load_existing(conn, asset_uid, list(by_id))
     hashes = {kobo_id: content_hash(row.raw) for kobo_id, row in by_id.items()}
 
@@ -207,50 +241,25 @@ def _insert_children(
 ) -> None:
     """Repeat rows (level by level, parents first), answers and attachments of `items`."""
     flat = [(pk, *flatten_submission(row.raw)) for pk, row in items]
+    count = sum(len(nodes) for _, nodes, _ in flat)
+    ids = iter(_reserve_ids(conn, REPEAT_ROW, count))
     node_ids: dict[tuple[int, int], int] = {}
-    depth = 0
-    while True:
-        params: list[dict[str, Any]] = []
-        keys: list[tuple[int, int]] = []
-        for pk, nodes, _ in flat:
-            for index, node in enumerate(nodes):
-                if node.depth != depth:
-                    continue
-                parent = None if node.parent is None else node_ids[(pk, node.parent)]
-                params.append(
-                    {
-                        "submission_id": pk,
-                        "parent_id": parent,
-                        "path": node.path,
-                        "position": node.position,
-                    }
-                )
-                keys.append((pk, index))
-        if not params:
-            break
-        r = REPEAT_ROW.c
-        stmt = insert(REPEAT_ROW).returning(r.id, r.submission_id, r.parent_id, r.path, r.position)
-        # (submission, parent, path, position) is unique: map the returned ids back by it.
-        made = {
-            (sid, parent, path, position): row_id
-            for row_id, sid, parent, path, position in conn.execute(stmt, params)
-        }
-        for key, p in zip(keys, params, strict=True):
-            node_ids[key] = made[(p["submission_id"], p["parent_id"], p["path"], p["position"])]
-        depth += 1
+    repeat_rows: list[tuple[Any, ...]] = []
+    for pk, nodes, _ in flat:
+        for index, node in enumerate(nodes):  # parents come before their children
+            row_id = node_ids[(pk, index)] = next(ids)
+            parent = None if node.parent is None else node_ids[(pk, node.parent)]
+            repeat_rows.append((row_id, pk, parent, node.path, node.position))
+    bulk_insert(
+        conn, REPEAT_ROW, ("id", "submission_id", "parent_id", "path", "position"), repeat_rows
+    )
 
     answers = [
-        {
-            "submission_id": pk,
-            "repeat_row_id": None if answer.node is None else node_ids[(pk, answer.node)],
-            "path": answer.path,
-            "value": answer.value,
-        }
+        (pk, None if node is None else node_ids[(pk, node)], path, value)
         for pk, _, flat_answers in flat
-        for answer in flat_answers
+        for node, path, value in flat_answers
     ]
-    if answers:
-        conn.execute(insert(ANSWER), answers)
+    bulk_insert(conn, ANSWER, ("submission_id", "repeat_row_id", "path", "value"), answers)
 
     attachments: dict[tuple[int, str], dict[str, Any]] = {}
     for pk, row in items:
@@ -267,6 +276,44 @@ def _insert_children(
             }
     if attachments:
         conn.execute(insert(ATTACHMENT), list(attachments.values()))
+
+
+def _reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """`count` fresh primary keys for `table`, so rows and their children go in without
+    a RETURNING round trip. PostgreSQL: from the id sequence (safe with other writers).
+    SQLite: after the current maximum; safe because the transaction has already written,
+    so it holds the database's only write lock.
+    """
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+        )
+        return list(conn.execute(query, {"table": table.name, "n": count}).scalars())
+    top = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(top + 1, top + 1 + count))
+
+
+def bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert many plain rows as fast as the driver can: COPY on PostgreSQL, executemany on
+    SQLite. For the bulk of a page (answers), where SQLAlchemy's per-row work would dominate;
+    values must already be what the column stores (no type conversion happens here).
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
 def commit_page(

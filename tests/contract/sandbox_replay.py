@@ -148,8 +148,10 @@ def compare_shape(expected: Any, got: Any, path: str = "$") -> list[Diff]:
     """Differences of keys and value types between two JSON values (values themselves ignored)."""
     te, tg = type_name(expected), type_name(got)
     if te != tg:
-        if expected is None or got is None:
-            return [Diff(path, f"expected {te}, got {tg} ({_short(got)})")]
+        if got is None:
+            return [Diff(path, f"expected {te}, got null")]
+        if expected is None:
+            return [Diff(path, f"expected null, got {tg} ({_short(got)})")]
         return [Diff(path, f"expected {te} ({_short(expected, 40)}), got {tg} ({_short(got)})")]
     diffs: list[Diff] = []
     if isinstance(expected, dict):
@@ -180,6 +182,17 @@ def compare_shape(expected: Any, got: Any, path: str = "$") -> list[Diff]:
                 Diff(path, f"expected an empty list, got {len(got)} element(s): {_short(got[0])}")
             )
         else:
+            if len(expected) != len(got):  # unpaired elements still count by their types
+                kinds_e = sorted({type_name(e) for e in expected})
+                kinds_g = sorted({type_name(g) for g in got})
+                if kinds_e != kinds_g:
+                    diffs.append(
+                        Diff(
+                            path,
+                            f"expected elements of type {'/'.join(kinds_e)}, "
+                            f"got {'/'.join(kinds_g)} ({len(expected)} vs {len(got)} elements)",
+                        )
+                    )
             for ie, ig in _pairs(expected, got):
                 diffs.extend(compare_shape(expected[ie], got[ig], f"{path}[{ig}]"))
     return diffs

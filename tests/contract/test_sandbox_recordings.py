@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,6 +272,102 @@ def test_validation_status_round_trip(replay: Any) -> None:
     )
 
 
+def _records(body: Any) -> list[dict[str, Any]]:
+    """The submission records of a data answer (one record, or a page's results)."""
+    if not isinstance(body, dict):
+        return []
+    rows = body.get("results") if "results" in body else [body]
+    return [r for r in rows or [] if isinstance(r, dict) and "_uuid" in r]
+
+
+def _root(record: dict[str, Any]) -> str:
+    return str(record.get("meta/rootUuid") or record.get("_uuid")).removeprefix("uuid:")
+
+
+def _data_recordings() -> list[Any]:
+    return [r for r in RECORDINGS.values() if "/data/" in r.path and r.status == 200]
+
+
+def test_records_carry_the_recorded_values(replay: Any) -> None:
+    """Same submission, same values: XML strings kept verbatim, repeats nested with full paths,
+    `_geolocation`, `_status`, `_attachments`, validation status... Only `_id`,
+    `_submission_time`, the validation timestamp and minted ids (translated) may differ."""
+    username = replay.server.username
+
+    def expected(value: Any) -> Any:
+        if isinstance(value, str):
+            return replay.ids.text(value).replace("kobotest", username)
+        if isinstance(value, dict):
+            return {k: expected(v) for k, v in value.items() if k != "timestamp"}
+        if isinstance(value, list):
+            return [expected(v) for v in value]
+        return value
+
+    def actual(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k != "timestamp"}
+        return value
+
+    problems, compared = [], 0
+    for rec in _data_recordings():
+        got = {_root(r): r for r in _records(replay.exchanges[rec.name].json)}
+        for row in _records(rec.body):
+            other = got.get(_root(row))
+            if other is None:
+                continue  # not on this page: the recorded world was posted concurrently
+            compared += 1
+            for key, value in row.items():
+                if key in ("_id", "_submission_time"):
+                    continue
+                if key not in other or actual(other[key]) != expected(value):
+                    problems.append(
+                        f"{rec.name} [{_root(row)}] {key}: expected {expected(value)!r}, "
+                        f"got {other.get(key, '<missing>')!r}"
+                    )
+    assert compared > 40
+    assert not problems, "\n".join(problems)
+
+
+def test_complete_query_answers_select_the_recorded_submissions(replay: Any) -> None:
+    """Where KPI returned every match (results == count), the sandbox returns the same ones."""
+    problems, checked = [], 0
+    for rec in _data_recordings():
+        body = rec.body
+        if not (isinstance(body, dict) and len(body.get("results") or []) == body.get("count")):
+            continue
+        checked += 1
+        want = sorted(_root(r) for r in _records(body))
+        have = sorted(_root(r) for r in _records(replay.exchanges[rec.name].json))
+        if want != have:
+            problems.append(f"{rec.name}: expected {want}, got {have}")
+    assert checked > 5
+    assert not problems, "\n".join(problems)
+
+
+def test_offset_and_page_do_not_move_the_window(replay: Any) -> None:
+    """KPI reads `start` only: `offset`/`page` shape the links but results start at 0."""
+    first = _json(replay, "paging/default_page_no_limit.json")["results"][0]["_id"]
+    for name in ("paging/offset_param.json", "paging/page_param.json"):
+        assert _json(replay, name)["results"][0]["_id"] == first, name
+
+
+def test_two_key_sort_orders_by_both_keys(replay: Any) -> None:
+    rows = _json(replay, "paging/sort_two_keys.json")["results"]
+    keys = [(r["food_type"], -r["_id"]) for r in rows]
+    assert len(rows) == 5 and keys == sorted(keys)
+    recorded = RECORDINGS["paging/sort_two_keys.json"].body["results"]
+    assert [r["food_type"] for r in rows] == [r["food_type"] for r in recorded]
+
+
+def test_an_edit_answers_with_the_original_submission_date(replay: Any) -> None:
+    """OpenRosa `submissionDate` of an edit is the original submission's date (README)."""
+    before = _json(replay, "edits/record_before_edit.json")
+    for name in ("edits/openrosa_edit_1.json", "edits/openrosa_edit_2.json"):
+        match = re.search(r'submissionDate="([^"]+)"', replay.exchanges[name].text)
+        assert match, name
+        assert match.group(1)[:19] == before["_submission_time"], name
+
+
 # ---------------------------------------------------------------------------------------------
 # The harness itself (no sandbox needed)
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +426,8 @@ def test_shape_diff_names_the_path_the_types_and_the_keys() -> None:
     assert any(d.startswith("$.a.n: expected null, got int") for d in diffs)
     assert any(d.startswith("$.l: expected a non-empty list") for d in diffs)
     assert replay_lib.compare_shape(expected, expected) == []
+    languages = [str(d) for d in replay_lib.compare_shape(["en", "fr", None], ["en", "fr"])]
+    assert languages == ["$: expected elements of type null/str, got str (3 vs 2 elements)"]
 
 
 def test_trimmed_pages_compare_heads_and_tails() -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import StatementError
-
 from sqlmodel import select
 
 from nswp_survey.config import DatabaseSettings

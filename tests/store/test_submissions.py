@@ -281,9 +281,7 @@ def test_attachments_keep_their_downloaded_file_across_edits(
 
     edited = replace(make_row(1, uuid="edited", org="x"), attachments=(photo,))
     assert commit_page(engine, asset, [edited], 1) == UpsertCounts(updated=1)
-    assert query(engine, "SELECT uid, local_path FROM attachment") == [
-        ("att1", "files/photo.jpg")
-    ]
+    assert query(engine, "SELECT uid, local_path FROM attachment") == [("att1", "files/photo.jpg")]
     with engine.connect() as conn:
         assert load_pending_attachments(conn, asset) == []
 

@@ -77,7 +77,12 @@ def test_a_run_whose_process_died_is_marked_failed_by_the_next(engine: Engine, a
 def test_failed_runs_keep_their_error_without_tokens(engine: Engine, asset: str) -> None:
     with transaction(engine) as conn:
         run_id = start_run(conn, asset)
-        finish_run(conn, run_id, "failed", error="401 with header Token abcdef0123456789")
+        finish_run(
+            conn,
+            run_id,
+            "failed",
+            error="401 with header Token " + "0123456789abcdef" * 2 + "01234567",
+        )
     with engine.connect() as conn:
         (run,) = last_runs(conn)
         assert load_sync_state(conn, asset) is None  # a failure is not a success
@@ -88,7 +93,8 @@ def test_failed_runs_keep_their_error_without_tokens(engine: Engine, asset: str)
 def test_success_and_reconciliation_are_counted(engine: Engine, asset: str) -> None:
     for when, reconciled in ((T1, True), (T2, False), (T3, False)):
         with transaction(engine) as conn:
-            finish_run(conn, start_run(conn, asset, now=when), "ok", reconciled=reconciled, now=when)
+            run_id = start_run(conn, asset, now=when)
+            finish_run(conn, run_id, "ok", reconciled=reconciled, now=when)
     with engine.connect() as conn:
         state = load_sync_state(conn, asset)
     assert state is not None
