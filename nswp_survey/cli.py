@@ -27,7 +27,7 @@ from nswp_survey.console import (
     progress_bar,
     progress_enabled,
 )
-from nswp_survey.errors import ConfigError, NswpError
+from nswp_survey.errors import ConfigError, FormValidationError, NswpError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -161,6 +161,53 @@ def _require_token(settings: Settings) -> None:
         )
 
 
+# --- forms -------------------------------------------------------------------------------
+
+DEFAULT_SURVEY_FORM = "forms/annual_member_survey.xlsx"
+
+
+@cli.group()
+def forms() -> None:
+    """Check the survey's XLSForm as KoboCollect would."""
+
+
+@forms.command("check")
+@click.argument(
+    "form", type=click.Path(exists=True, dir_okay=False), default=DEFAULT_SURVEY_FORM
+)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An earlier version of the form: report changes that break collected data.",
+)
+@click.option("--no-odk", is_flag=True, help="Skip ODK Validate (Java); faster, less strict.")
+@pass_app
+def forms_check(app: AppContext, form: str, previous: str | None, no_odk: bool) -> None:
+    """Check an XLSForm: translations, names, logic, data protection, pyxform, ODK Validate.
+
+    Each problem is one line naming the sheet, row and column, and what to do.
+    Exit code 0 when the form is fine, 4 when it has problems.
+
+    \b
+    Example:
+      nswp-survey forms check forms/annual_member_survey.xlsx
+    """
+    from nswp_survey.forms.check import check_form
+
+    report = check_form(
+        Path(form), odk_validate=not no_odk, previous=Path(previous) if previous else None
+    )
+    notes = [] if app.quiet else [f"note: {warning}" for warning in report.warnings]
+    if not report.ok:
+        raise FormValidationError(
+            f"{form}: {len(report.problems)} problem(s)",
+            problems=[str(problem) for problem in report.problems] + notes,
+        )
+    for note in notes:
+        click.echo(note, err=True)
+    click.echo(f"{form}: ok")
+
+
 # --- sandbox ------------------------------------------------------------------------------
 
 
@@ -213,17 +260,13 @@ def sandbox(
     )
     server = SandboxServer(db_path=db_path, host=host, port=port, faults=faults)
     path = _write_private(Path(token_file), server.token + "\n")
-    server.start()
     err_console.print(f"Kobo sandbox listening on {server.url}")
     err_console.print(f"API token written to {path} (mode 0600). To use it:")
     err_console.print(
         f'  NSWP_KOBO_TOKEN=$(cat {path}) nswp-survey ... with kobo.url = "{server.url}"',
         highlight=False,
     )
-    try:
-        server.serve_forever()
-    finally:
-        server.stop()
+    server.serve_forever()
 
 
 def _write_private(path: Path, text: str) -> Path:

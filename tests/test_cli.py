@@ -100,3 +100,24 @@ def test_help_never_shows_a_token(runner: CliRunner, monkeypatch: pytest.MonkeyP
         result = runner.invoke(cli, [*name.split(), "--help"])
         assert result.exit_code == 0
         assert TOKEN not in result.output
+
+
+def test_forms_check_passes_the_demo_form(runner: CliRunner) -> None:
+    form = REPO_ROOT / "forms" / "demo_pulse.xlsx"
+    result = runner.invoke(cli, ["forms", "check", str(form)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"{form}: ok")
+
+
+def test_forms_check_names_the_cell_and_exits_4(runner: CliRunner) -> None:
+    form = REPO_ROOT / "tests" / "forms" / "broken" / "missing_translation.xlsx"
+    result = runner.invoke(cli, ["forms", "check", "--no-odk", str(form)])
+    assert result.exit_code == 4
+    assert "1 problem(s)" in result.output
+    assert 'survey!F4 (label::Russian (ru)): missing Russian label for "staff"' in result.output
+
+
+def test_forms_check_of_a_missing_file_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["forms", "check", "nope.xlsx"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output

@@ -52,6 +52,7 @@ _PYX_ROW = re.compile(r"\[row : (\d+)\]\s*")
 _PYX_SHEET = re.compile(r"On the '([^']+)' sheet,?\s*")
 _PYX_COLUMN = re.compile(r"the '([^']+)' value")
 _PYX_UNKNOWN_TYPE = re.compile(r"Unknown question type '(.*?)'")
+_PYX_NAMED = re.compile(r"(?:element|question|group|repeat) named '([^']+)'")
 _ODK_PATH = re.compile(r"(?<![\w$])/[\w.\-]+((?:/[\w.\-]+)+)")
 _ODK_COLUMN = re.compile(r"\b(constraint|relevant|calculate|required|readonly)\b")
 _ODK_NOISE = {"ODK Validate Errors:", ">> XForm is invalid.", "Result: Invalid"}
@@ -84,13 +85,17 @@ def _pyxform_problem(text: str, book: Workbook, survey: Sheet) -> Problem:
         wanted = normal_type(unknown[1])
         row = next((r.number for r in survey.rows if normal_type(r.get("type")) == wanted), None)
         column = "type"
+    if row is None and (named := _PYX_NAMED.search(text)):
+        row = next((f.row.number for f in list_fields(survey) if f.name == named[1]), None)
     message = _PYX_SHEET.sub("", _PYX_ROW.sub("", text)).strip().rstrip(".")
     return problem_at(
         sheet, row, column, f"pyxform: {message}", "correct the cell as pyxform describes"
     )
 
 
-def _convert(path: Path, book: Workbook, survey: Sheet) -> tuple[str | None, list[Problem], list]:
+def _convert(
+    path: Path, book: Workbook, survey: Sheet
+) -> tuple[str | None, list[Problem], list[str]]:
     warnings: list[str] = []
     try:
         result = convert(xlsform=str(path), validate=False, warnings=warnings)
@@ -151,8 +156,13 @@ def _validate(xform: str, survey: Sheet) -> tuple[list[Problem], list[str]]:
         except odk.ODKValidateError as err:
             return _odk_problems(str(err), survey), []
         except OSError as err:
-            problem = Problem("", None, None, f"ODK Validate could not run ({err})",
-                              f"check the Java install ({JAVA_INSTALL})")  # fmt: skip
+            problem = Problem(
+                "",
+                None,
+                None,
+                f"ODK Validate could not run ({err})",
+                f"check the Java install ({JAVA_INSTALL})",
+            )
             return [problem], []
     return [], [" ".join(warning.split()) for warning in warnings]
 
@@ -177,6 +187,15 @@ def check_form(
             None,
             f'the workbook has no "survey" sheet (its sheets: {titles})',
             'add a sheet named "survey" with the questions',
+        )
+        return CheckReport(problems=(problem,), warnings=(), xform=None)
+    if not survey.rows:
+        problem = Problem(
+            survey.title,
+            None,
+            None,
+            "the survey sheet has no questions",
+            "add a header row (type, name, label::...) and the questions below it",
         )
         return CheckReport(problems=(problem,), warnings=(), xform=None)
     problems, warnings = check_rules(book, languages)

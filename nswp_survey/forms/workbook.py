@@ -102,6 +102,7 @@ class Workbook:
 
 
 def _make_sheet(title: str, grid: list[list[Any]]) -> Sheet:
+    """Row 1 holds the headers (as pyxform reads it); blank rows are skipped, numbers kept."""
     if not grid:
         return Sheet(title=title, headers=(), rows=())
     headers = tuple(header_key(cell_text(value)) for value in grid[0])
@@ -118,16 +119,14 @@ def _make_sheet(title: str, grid: list[list[Any]]) -> Sheet:
 
 
 def _read_xlsx(path: Path) -> dict[str, Sheet]:
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return {
-            ws.title.strip().lower(): _make_sheet(
-                ws.title, [list(row) for row in ws.iter_rows(values_only=True)]
-            )
-            for ws in book.worksheets
-        }
-    finally:
-        book.close()
+    # Not read_only: that mode trusts the file's recorded dimensions, which some tools get wrong.
+    book = openpyxl.load_workbook(path, data_only=True)
+    return {
+        ws.title.strip().lower(): _make_sheet(
+            ws.title, [list(row) for row in ws.iter_rows(min_row=1, values_only=True)]
+        )
+        for ws in book.worksheets
+    }
 
 
 def _read_xls(path: Path) -> dict[str, Sheet]:

@@ -275,8 +275,13 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         with self._lock:
             if self._thread is None:
+                # A short poll interval: stop() waits for the loop's next poll, and tests
+                # start and stop a sandbox for each test.
                 self._thread = threading.Thread(
-                    target=self._httpd.serve_forever, name="nswp-sandbox", daemon=True
+                    target=self._httpd.serve_forever,
+                    kwargs={"poll_interval": 0.05},
+                    name="nswp-sandbox",
+                    daemon=True,
                 )
                 self._thread.start()
                 log.debug("sandbox listening on %s", self.url)

@@ -33,14 +33,14 @@ def test_unchanged_form_has_no_breaking_changes() -> None:
 
 def test_renamed_field_is_reported_as_renamed_at_its_new_cell(tmp_path: Path) -> None:
     def rename(book: openpyxl.Workbook) -> None:
-        book["survey"]["B5"] = "country_code"
+        book["survey"]["B6"] = "country_code"
 
     assert breaking_changes(DEMO_FORM, variant(tmp_path, rename)) == [
         Problem(
             "survey",
-            5,
+            6,
             "B",
-            '"country" (row 5 of the previous version) is now "country_code": renamed?',
+            '"country" (row 6 of the previous version) is now "country_code": renamed?',
             'keep the name "country" so earlier submissions still match; change only the label',
             header="name",
         )
@@ -49,14 +49,14 @@ def test_renamed_field_is_reported_as_renamed_at_its_new_cell(tmp_path: Path) ->
 
 def test_removed_field_is_reported_with_its_old_row(tmp_path: Path) -> None:
     def remove(book: openpyxl.Workbook) -> None:
-        book["survey"].delete_rows(7)
+        book["survey"].delete_rows(8)
 
     assert breaking_changes(DEMO_FORM, variant(tmp_path, remove)) == [
         Problem(
             "survey",
             None,
             None,
-            'field "leaders_mentored" (integer, row 7 of the previous version) was removed',
+            'field "leaders_mentored" (integer, row 8 of the previous version) was removed',
             KEEP_FIELD,
         )
     ]
@@ -64,23 +64,23 @@ def test_removed_field_is_reported_with_its_old_row(tmp_path: Path) -> None:
 
 def test_rename_with_another_type_is_a_removal(tmp_path: Path) -> None:
     def retype(book: openpyxl.Workbook) -> None:
-        book["survey"]["A7"] = "decimal"
-        book["survey"]["B7"] = "leaders_share"
+        book["survey"]["A8"] = "decimal"
+        book["survey"]["B8"] = "leaders_share"
 
     problems = breaking_changes(DEMO_FORM, variant(tmp_path, retype))
     assert [str(problem) for problem in problems] == [
-        'survey: field "leaders_mentored" (integer, row 7 of the previous version) was removed; '
+        'survey: field "leaders_mentored" (integer, row 8 of the previous version) was removed; '
         + KEEP_FIELD
     ]
 
 
 def test_changed_type_is_reported_at_the_type_cell(tmp_path: Path) -> None:
     def retype(book: openpyxl.Workbook) -> None:
-        book["survey"]["A7"] = "text"
+        book["survey"]["A8"] = "text"
 
     problems = breaking_changes(DEMO_FORM, variant(tmp_path, retype))
     assert [str(problem) for problem in problems] == [
-        'survey!A7 (type): field "leaders_mentored" changed type from "integer" to "text"; '
+        'survey!A8 (type): field "leaders_mentored" changed type from "integer" to "text"; '
         "keep the type, or ask the new question under a new name"
     ]
 

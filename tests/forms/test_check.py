@@ -16,7 +16,7 @@ from nswp_survey.forms.check import (
     check_form,
 )
 
-from .conftest import ANNUAL_FORM, BROKEN, DEMO_FORM, LANGUAGES, MINIMAL_FORM
+from .conftest import ANNUAL_FORM, BROKEN, DEMO_FORM, LANGUAGES, MINIMAL_FORM, MakeForm
 
 XFORMS = "{http://www.w3.org/2002/xforms}"
 
@@ -98,9 +98,13 @@ def test_broken_form_is_rejected_at_the_broken_cell(
 
 def test_problem_reads_as_one_line_with_cell_header_and_fix() -> None:
     problem = Problem(
-        "survey", 14, "D", 'missing French label for "consent"', "add it",
+        "survey",
+        14,
+        "D",
+        'missing French label for "consent"',
+        "add it",
         header="label::French (fr)",
-    )  # fmt: skip
+    )
     assert (
         str(problem)
         == 'survey!D14 (label::French (fr)): missing French label for "consent"; add it'
@@ -174,4 +178,12 @@ def test_other_languages_can_be_required() -> None:
         "Portuguese text of every row",
         'choices row 1: no "label::Portuguese (pt)" column; add it with the Portuguese text of '
         "every row",
+    ]
+
+
+def test_empty_survey_sheet_is_one_problem(make_form: MakeForm) -> None:
+    report = check_form(make_form([]))
+    assert [str(problem) for problem in report.problems] == [
+        "survey: the survey sheet has no questions; add a header row (type, name, label::...) "
+        "and the questions below it"
     ]
