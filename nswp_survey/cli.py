@@ -161,6 +161,136 @@ def _require_token(settings: Settings) -> None:
         )
 
 
+# --- sync --------------------------------------------------------------------------------
+
+
+def _open_store(settings: Settings) -> Any:
+    """The configured database, migrated to the current schema (created owner-only)."""
+    from nswp_survey.store import make_engine, migrate
+
+    engine = make_engine(settings.database.url)
+    migrate(engine)
+    return engine
+
+
+def _sync_options(settings: Settings, **overrides: Any) -> Any:
+    from nswp_survey.sync import SyncOptions
+
+    return SyncOptions(
+        overlap=settings.sync.overlap,
+        reconcile_every=settings.sync.reconcile_every,
+        page_size=settings.kobo.page_size,
+        **overrides,
+    )
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--full", is_flag=True, help="Re-pull every submission, not only new ones.")
+@click.option(
+    "--reconcile/--no-reconcile",
+    default=None,
+    help="Sweep for edits and deletions now (default: every sync.reconcile_every runs).",
+)
+@click.option("--asset", "assets_", multiple=True, help="Sync only this asset uid (repeatable).")
+@click.option(
+    "--wait", default=0.0, show_default=True, help="Seconds to wait if another sync is running."
+)
+@click.pass_context
+def sync(
+    ctx: click.Context, full: bool, reconcile: bool | None, assets_: tuple[str, ...], wait: float
+) -> None:
+    """Pull new, edited and deleted submissions from Kobo into the database.
+
+    Each page of up to 1000 submissions is committed together with the sync cursor, so an
+    interrupted sync loses nothing and the next one resumes where it stopped. Exit code 5
+    when a sync could not finish (what it committed stays).
+
+    \b
+    Examples:
+      nswp-survey sync              # new submissions of every configured form
+      nswp-survey sync --reconcile  # also find edits and deletions now
+      nswp-survey sync status       # last runs and cursors
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from nswp_survey.kobo import KoboClient
+    from nswp_survey.sync import sync_forms
+
+    app: AppContext = ctx.obj
+    settings = app.settings()
+    _require_token(settings)
+    options = _sync_options(settings, full=full, reconcile=reconcile, lock_timeout=wait)
+    engine = _open_store(settings)
+    bar = partial(progress_bar, enabled=progress_enabled(app.quiet))
+    with KoboClient(settings.kobo) as client:
+        results = sync_forms(
+            client, engine, assets_ or settings.kobo.asset_uids, options, progress=bar
+        )
+    for result in results:
+        click.echo(f"synced {result.summary()}")
+
+
+@sync.command("status")
+@click.option("--limit", default=10, show_default=True, help="How many runs to show.")
+@pass_app
+def sync_status(app: AppContext, limit: int) -> None:
+    """Show the last sync runs and the cursor of each form."""
+    from nswp_survey.store import iso, last_runs, load_sync_state, transaction
+
+    settings = app.settings()
+    engine = _open_store(settings)
+    with transaction(engine) as conn:
+        runs = last_runs(conn, limit)
+        states = {uid: load_sync_state(conn, uid) for uid in {r.asset_uid for r in runs}}
+    table = Table(title="sync runs (newest first, UTC)")
+    for column in ("form", "started", "finished", "status", "new", "updated", "deleted", "error"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(
+            run.asset_uid,
+            iso(run.started_at),
+            iso(run.finished_at) if run.finished_at else "-",
+            run.status,
+            str(run.new),
+            str(run.updated),
+            str(run.deleted),
+            (run.error or "")[:80],
+        )
+    out_console.print(table)
+    for uid, state in sorted(states.items()):
+        cursor = state.cursor if state else None
+        success = iso(state.last_success_at) if state and state.last_success_at else "never"
+        click.echo(f"{uid}: cursor _id={cursor}, last success {success}")
+
+
+@cli.command()
+@pass_app
+def schedule(app: AppContext) -> None:
+    """Run syncs on the schedule from the configuration until stopped (Ctrl-C, SIGTERM).
+
+    Uses sync.cron when set, else every sync.interval_minutes; runs once at start. Missed
+    runs are coalesced; two syncs never run at once. Each run is logged.
+    """
+    from nswp_survey.kobo import KoboClient
+    from nswp_survey.scheduler import make_scheduler, run_scheduler
+    from nswp_survey.sync import sync_forms
+
+    settings = app.settings()
+    _require_token(settings)
+    engine = _open_store(settings)
+    options = _sync_options(settings)
+
+    def job() -> list[str]:
+        with KoboClient(settings.kobo) as client:
+            results = sync_forms(client, engine, settings.kobo.asset_uids, options)
+        return [result.summary() for result in results]
+
+    scheduler = make_scheduler(settings.sync, job)
+    when = settings.sync.cron or f"every {settings.sync.interval_minutes} min"
+    click.echo(f"scheduler started ({when}, UTC); Ctrl-C stops it", err=True)
+    run_scheduler(scheduler)
+
+
 # --- forms -------------------------------------------------------------------------------
 
 DEFAULT_SURVEY_FORM = "forms/annual_member_survey.xlsx"
@@ -172,9 +302,7 @@ def forms() -> None:
 
 
 @forms.command("check")
-@click.argument(
-    "form", type=click.Path(exists=True, dir_okay=False), default=DEFAULT_SURVEY_FORM
-)
+@click.argument("form", type=click.Path(exists=True, dir_okay=False), default=DEFAULT_SURVEY_FORM)
 @click.option(
     "--previous",
     type=click.Path(exists=True, dir_okay=False),
@@ -284,39 +412,51 @@ def _write_private(path: Path, text: str) -> Path:
 @cli.command()
 @click.option("--submissions", "-n", default=300, show_default=True, help="Members to simulate.")
 @click.option("--seed", default=2026, show_default=True, help="Seed for the simulated answers.")
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False),
+    default="data/nswp-survey-demo.db",
+    show_default=True,
+    help="SQLite file the demo syncs into (replaced on each run; owner-only).",
+)
 @pass_app
-def demo(app: AppContext, submissions: int, seed: int) -> None:
+def demo(app: AppContext, submissions: int, seed: int, database: str) -> None:
     """Run the whole job end to end on this machine, with no Kobo account needed.
 
     Starts a local Kobo sandbox, imports and deploys the demo form, posts simulated member
-    submissions as KoboCollect would, and pulls them back through the Kobo API.
+    submissions as KoboCollect would, syncs them into a SQLite database, then edits one and
+    deletes one on the server and syncs again to show that both are picked up.
     """
     from nswp_survey.demo import run_demo
 
     if submissions < 1:
         raise click.BadParameter("must be at least 1", param_hint="--submissions")
 
-    enabled = progress_enabled(app.quiet)
-
     def on_step(message: str) -> None:
         if not app.quiet:
-            err_console.print(f"• {message}", highlight=False)
+            click.echo(f"- {message}", err=True)
 
     result = run_demo(
         submissions=submissions,
         seed=seed,
+        database=Path(database),
         on_step=on_step,
-        progress=partial(progress_bar, enabled=enabled),
+        progress=partial(progress_bar, enabled=progress_enabled(app.quiet)),
     )
-    table = Table(title="demo: submissions by region")
+    table = Table(title="demo: member organisations in the database, by region")
     table.add_column("region")
     table.add_column("submissions", justify="right")
     for region, count in result.by_region.items():
         table.add_row(region, str(count))
+    declined = result.stored - sum(result.by_region.values())
+    if declined:
+        table.add_row("(declined to take part)", str(declined))
     out_console.print(table)
     click.echo(
-        f"demo ok: posted {result.posted}, pulled back {result.pulled} in {result.pages} "
-        f"page(s), {result.law_changes} law changes reported, {result.seconds:.1f} s"
+        f"demo ok: posted {result.posted}, synced {result.first_sync.new} new; "
+        f"then {result.second_sync.updated} updated and {result.second_sync.deleted} deleted; "
+        f"{result.stored} in {result.database}, {result.law_changes} law changes, "
+        f"{result.seconds:.1f} s"
     )
 
 

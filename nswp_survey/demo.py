@@ -9,19 +9,26 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
 
 from nswp_survey.config import KoboSettings
 from nswp_survey.errors import NswpError
 from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
 from nswp_survey.kobo import KoboClient
+from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.sandbox import SandboxServer
+from nswp_survey.store import make_engine, migrate, session_scope
+from nswp_survey.store.models import Answer, RepeatRow
+from nswp_survey.store.models import Submission as StoredSubmission
+from nswp_survey.sync import SyncOptions, SyncResult, sync_forms
 
 DEFAULT_FORM = Path(__file__).resolve().parent.parent / "forms" / "demo_pulse.xlsx"
+DEFAULT_DATABASE = Path("data/nswp-survey-demo.db")
 
 # A few countries per NSWP region (ISO 3166 alpha-3), for plausible synthetic members.
 REGION_COUNTRIES: dict[str, tuple[str, ...]] = {
@@ -35,14 +42,6 @@ LAW_AREAS = ("criminal", "health", "labour", "migration", "other")
 DIRECTIONS = ("positive", "negative", "mixed")
 
 Step = Callable[[str], None]
-Advance = Callable[[int], None]
-ProgressFactory = Callable[[str, int], AbstractContextManager[Advance]]
-
-
-@contextmanager
-def no_progress(description: str, total: int) -> Iterator[Advance]:
-    """The default progress reporter: reports nothing."""
-    yield lambda n: None
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,10 @@ class DemoResult:
     asset_uid: str
     version_uid: str | None
     posted: int
-    pulled: int
-    pages: int
+    database: str
+    first_sync: SyncResult
+    second_sync: SyncResult
+    stored: int
     by_region: dict[str, int] = field(default_factory=dict)
     law_changes: int = 0
     seconds: float = 0.0
@@ -84,14 +85,19 @@ def run_demo(
     *,
     submissions: int = 300,
     seed: int = 2026,
+    database: Path = DEFAULT_DATABASE,
     form_path: Path = DEFAULT_FORM,
     on_step: Step | None = None,
     progress: ProgressFactory = no_progress,
 ) -> DemoResult:
-    """Start a sandbox, deploy the demo form, post `submissions` instances, pull them back."""
+    """Sandbox -> deploy the demo form -> post members -> sync -> edit, delete -> reconcile."""
     step = on_step or (lambda message: None)
     start = time.perf_counter()
     rng = random.Random(seed)
+    database.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{database}")
+    migrate(engine)
+    options = SyncOptions(reconcile=False)
     with SandboxServer() as server:
         step(f"Kobo sandbox listening on {server.url}")
         settings = KoboSettings(url=server.url, token=server.token, openrosa_url=server.url)
@@ -101,18 +107,27 @@ def run_demo(
             asset = client.assets.get(asset_uid)
             step(f"Imported and deployed {form_path.name} as asset {asset_uid}")
             form = _served_xform(client, asset_uid)
-            sent_ids = _post_members(client, form, submissions, rng, progress)
-            step(f"Posted {len(sent_ids)} OpenRosa submissions, as KoboCollect would")
-            pulled, pages, by_region, law_changes = _pull_back(client, asset_uid, sent_ids)
-            step(f"Pulled {pulled} submissions back in {pages} page(s) through the API")
+            sent = _post_members(client, form, submissions, rng, progress)
+            step(f"Posted {len(sent)} OpenRosa submissions, as KoboCollect would")
+            first = sync_forms(client, engine, [asset_uid], options, progress=progress)[0]
+            step(f"Synced into {database}: {first.summary()}")
+            _edit_and_delete(client, form, asset_uid, sent, rng)
+            step("Edited one submission and deleted another on the server")
+            again = replace(options, reconcile=True)
+            second = sync_forms(client, engine, [asset_uid], again, progress=progress)[0]
+            step(f"Synced again with a reconciliation sweep: {second.summary()}")
+    stored, by_region, law_changes = _stored_counts(engine, asset_uid)
+    engine.dispose()
     return DemoResult(
         server_url=server.url,
         asset_uid=asset_uid,
         version_uid=asset.deployed_version_id,
-        posted=len(sent_ids),
-        pulled=pulled,
-        pages=pages,
-        by_region=dict(sorted(by_region.items())),
+        posted=len(sent),
+        database=str(database),
+        first_sync=first,
+        second_sync=second,
+        stored=stored,
+        by_region=by_region,
         law_changes=law_changes,
         seconds=time.perf_counter() - start,
     )
@@ -132,33 +147,53 @@ def _post_members(
     count: int,
     rng: random.Random,
     progress: ProgressFactory,
-) -> set[str]:
-    sent: set[str] = set()
+) -> dict[str, dict[str, object]]:
+    """Post `count` members; returns their answers by instanceID."""
+    sent: dict[str, dict[str, object]] = {}
     with progress("Posting submissions", count) as advance:
         for index in range(count):
             instance_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            xml = build_instance(form, demo_answers(rng, index), instance_id=instance_id)
-            client.openrosa.submit(xml)
-            sent.add(instance_id)
+            answers = demo_answers(rng, index)
+            client.openrosa.submit(build_instance(form, answers, instance_id=instance_id))
+            sent[instance_id] = answers
             advance(1)
     return sent
 
 
-def _pull_back(
-    client: KoboClient, asset_uid: str, sent_ids: set[str]
-) -> tuple[int, int, Counter[str], int]:
-    seen: set[str] = set()
-    by_region: Counter[str] = Counter()
-    pages = law_changes = 0
-    for page in client.submissions.iter_pages(asset_uid):
-        pages += 1
-        for sub in page.results:
-            if sub.root_uuid in seen:
-                raise NswpError(f"submission {sub.root_uuid} came back twice")
-            seen.add(sub.root_uuid)
-            by_region[str(sub.raw.get("org/region", "(no consent)"))] += 1
-            law_changes += len(sub.raw.get("law_changes", []))
-    missing = sent_ids - seen
-    if missing:
-        raise NswpError(f"{len(missing)} posted submissions did not come back from the server")
-    return len(seen), pages, by_region, law_changes
+def _edit_and_delete(
+    client: KoboClient,
+    form: XFormTemplate,
+    asset_uid: str,
+    sent: dict[str, dict[str, object]],
+    rng: random.Random,
+) -> None:
+    """Change one member's answer as Enketo would (same record, new instanceID), delete one."""
+    first, *rest = client.submissions.iter_submissions(asset_uid, page_size=2)
+    answers = {**sent[first.root_uuid or ""], "org/leaders_mentored": "42"}
+    new_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    client.openrosa.submit(
+        build_instance(form, answers, instance_id=new_id, deprecated_id=first.instance_id)
+    )
+    if rest:
+        client.submissions.delete(asset_uid, rest[0].id)
+
+
+def _stored_counts(engine: Engine, asset_uid: str) -> tuple[int, dict[str, int], int]:
+    """Live submissions, their regions and law changes, read back from the database."""
+    sub, answer, repeat = StoredSubmission, Answer, RepeatRow
+    live = (sub.asset_uid == asset_uid) & sub.deleted_at.is_(None)  # type: ignore[union-attr]
+    with session_scope(engine) as session:
+        stored = session.exec(select(func.count()).select_from(sub).where(live)).one()
+        regions = session.exec(
+            select(answer.value, func.count())
+            .join(sub, answer.submission_id == sub.id)
+            .where(live, answer.path == "org/region")
+            .group_by(answer.value)
+        ).all()
+        changes = session.exec(
+            select(func.count())
+            .select_from(repeat)
+            .join(sub, repeat.submission_id == sub.id)
+            .where(live, repeat.path == "law_changes")
+        ).one()
+    return stored, {str(region): n for region, n in sorted(regions)}, changes

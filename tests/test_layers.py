@@ -21,6 +21,10 @@ ALLOWED: dict[str, set[str]] = {
     "kobo": {"config", "errors"},
     "forms": {"errors"},
     "sandbox": set(),
+    "progress": set(),
+    "store": {"config", "errors"},
+    "sync": {"errors", "kobo", "store", "progress"},
+    "scheduler": {"config", "errors"},
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}

@@ -89,6 +89,37 @@ class SubmissionService:
                 url=page.url,
             )
 
+    def iter_keyset_pages(
+        self,
+        asset_uid: str,
+        *,
+        after_id: int | None = None,
+        query: Mapping[str, Any] | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Page[Submission]]:
+        """Like `iter_pages`, but each page is asked for afresh as `_id > last id seen`.
+
+        KPI's `next` link is an offset (`start=`): a submission deleted while we page would
+        shift the window and one record would be skipped this run. Asking by `_id` cannot
+        skip or repeat, whatever happens on the server meanwhile. One request per page.
+        """
+        last = after_id
+        while True:
+            pages = self.iter_pages(
+                asset_uid, after_id=last, query=query, fields=fields, page_size=page_size
+            )
+            try:
+                page = next(pages, None)
+            finally:
+                pages.close()
+            if page is None:
+                return
+            yield page
+            if page.next_url is None or not page.results:
+                return
+            last = max(sub.id for sub in page.results)
+
     def iter_submissions(
         self,
         asset_uid: str,

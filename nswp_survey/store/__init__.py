@@ -10,12 +10,19 @@ The sync layer converts Kobo submissions into `SubmissionRow`s and calls, per pa
     rows.py        input/output dataclasses: SubmissionRow, AttachmentRow, UpsertCounts
     answers.py     raw JSON -> long-form answers and repeat instances (pure)
     submissions.py upsert_submissions, commit_page, tombstone_missing, load_fingerprints
+    bulk.py        driver-level bulk inserts and id reservation (used by submissions.py)
+    attachments.py load_pending_attachments, set_attachment_file
     forms.py       upsert_form, record_form_version, load_form_content
     syncs.py       cursor, sync runs
     lock.py        acquire_sync_lock
 """
 
 from nswp_survey.store.answers import flatten_submission
+from nswp_survey.store.attachments import (
+    PendingAttachment,
+    load_pending_attachments,
+    set_attachment_file,
+)
 from nswp_survey.store.db import (
     check_schema,
     current_version,
@@ -34,11 +41,8 @@ from nswp_survey.store.lock import acquire_sync_lock
 from nswp_survey.store.migrations import MIGRATIONS, Migration
 from nswp_survey.store.rows import AttachmentRow, SubmissionRow, UpsertCounts, content_hash
 from nswp_survey.store.submissions import (
-    PendingAttachment,
     commit_page,
     load_fingerprints,
-    load_pending_attachments,
-    set_attachment_file,
     tombstone_missing,
     upsert_submissions,
 )

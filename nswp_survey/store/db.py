@@ -109,9 +109,10 @@ def _create_private_file(path: Path) -> None:
     except OSError as err:
         raise ConfigError(f"cannot create or open the database file {path}: {err}") from err
     os.close(fd)
-    current = stat.S_IMODE(path.stat().st_mode)
-    if current != FILE_MODE and path.stat().st_uid == os.geteuid():
-        path.chmod(FILE_MODE)
+    info = path.stat()
+    owner = os.geteuid() if hasattr(os, "geteuid") else info.st_uid
+    if stat.S_IMODE(info.st_mode) != FILE_MODE and info.st_uid == owner:
+        path.chmod(FILE_MODE)  # an existing file open to others is made private again
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,8 +1,11 @@
 """Submissions: bulk upsert of a page, edit history, answers, tombstones, fingerprints.
 
-Every write here is set-based (one SELECT of the page's existing rows, then multi-row INSERT /
-`INSERT ... ON CONFLICT DO UPDATE` / `DELETE ... WHERE id IN`), never one ORM object at a
-time: a page of 1000 submissions costs a fixed, small number of statements.
+Every write here is set-based, never one ORM object at a time: one SELECT finds which of the
+page's `_id`s are stored (and with which `_uuid` and content hash), then new rows go in with
+ids reserved up front (COPY on PostgreSQL, one prepared INSERT executemany on SQLite; see
+bulk.py), changed rows are rewritten by one UPDATE executemany, and their old answers are
+removed with `DELETE ... WHERE submission_id IN (...)`. A page of 1000 submissions costs a
+fixed, small number of statements.
 
 The functions take a Connection (or a SQLModel Session) and do not commit: the caller's
 transaction decides. `commit_page` is the one that opens and commits a transaction, holding
@@ -21,9 +24,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
     delete,
-    func,
     insert,
     literal,
     select,
@@ -35,7 +36,8 @@ from sqlmodel import Session
 
 from nswp_survey.errors import SyncError
 from nswp_survey.store.answers import flatten_submission
-from nswp_survey.store.db import connection_of, transaction, upsert_insert
+from nswp_survey.store.bulk import bulk_insert, convert, converters, param_mark, reserve_ids
+from nswp_survey.store.db import connection_of, transaction
 from nswp_survey.store.models import Answer, Attachment, RepeatRow, Submission, SubmissionVersion
 from nswp_survey.store.rows import SubmissionRow, UpsertCounts, content_hash, dump_json
 from nswp_survey.store.syncs import add_page_to_run, get_cursor, set_cursor
@@ -47,7 +49,7 @@ REPEAT_ROW = RepeatRow.__table__
 ANSWER = Answer.__table__
 ATTACHMENT = Attachment.__table__
 
-# Columns an upsert rewrites on an existing submission (first_synced_at is kept).
+# Columns an update rewrites on an existing submission (first_synced_at is kept).
 _UPDATED_COLUMNS = (
     "uuid",
     "root_uuid",
@@ -149,9 +151,12 @@ def _upsert(
         _keep_earlier_versions(conn, edited_pks, now)
     kept_files = _clear_children(conn, changed_pks) if changed_pks else {}
 
-    written = [by_id[kobo_id] for kobo_id in (*new, *changed)]
-    pk_of = _write_submissions(conn, asset_uid, written, hashes, now)
-    _insert_children(conn, [(pk_of[row.kobo_id], row) for row in written], kept_files)
+    new_pks = reserve_ids(conn, SUBMISSION, len(new))
+    written = [(pk, by_id[kobo_id]) for pk, kobo_id in zip(new_pks, new, strict=True)]
+    _insert_submissions(conn, asset_uid, written, hashes, now)
+    updated = [(existing[kobo_id].pk, by_id[kobo_id]) for kobo_id in changed]
+    _update_submissions(conn, updated, hashes, now)
+    _insert_children(conn, written + updated, kept_files)
     return UpsertCounts(new=len(new), updated=len(changed), unchanged=unchanged)
 
 
@@ -197,41 +202,55 @@ def _clear_children(conn: Connection, pks: list[int]) -> dict[tuple[int, str], s
     return kept
 
 
-def _write_submissions(
+def _submission_values(row: SubmissionRow, digest: str, now: datetime) -> tuple[Any, ...]:
+    """The values of _UPDATED_COLUMNS for one row."""
+    return (
+        row.uuid,
+        row.root_uuid,
+        row.instance_id,
+        row.deprecated_id,
+        row.version_uid,
+        row.submission_time,
+        row.validation_status,
+        row.validated_at,
+        row.submitted_by,
+        dump_json(row.raw),
+        digest,
+        now,
+        None,
+    )
+
+
+def _insert_submissions(
     conn: Connection,
     asset_uid: str,
-    rows: list[SubmissionRow],
+    rows: list[tuple[int, SubmissionRow]],
     hashes: dict[int, str],
     now: datetime,
-) -> dict[int, int]:
-    """Upsert the submission rows themselves; return kobo_id -> surrogate id."""
+) -> None:
+    columns = ("id", "asset_uid", "kobo_id", "first_synced_at", *_UPDATED_COLUMNS)
     values = [
-        {
-            "asset_uid": asset_uid,
-            "kobo_id": row.kobo_id,
-            "uuid": row.uuid,
-            "root_uuid": row.root_uuid,
-            "instance_id": row.instance_id,
-            "deprecated_id": row.deprecated_id,
-            "version_uid": row.version_uid,
-            "submission_time": row.submission_time,
-            "validation_status": row.validation_status,
-            "validated_at": row.validated_at,
-            "submitted_by": row.submitted_by,
-            "raw_json": dump_json(row.raw),
-            "content_hash": hashes[row.kobo_id],
-            "first_synced_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-        }
-        for row in rows
+        (pk, asset_uid, row.kobo_id, now, *_submission_values(row, hashes[row.kobo_id], now))
+        for pk, row in rows
     ]
-    stmt = upsert_insert(conn, SUBMISSION)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[SUBMISSION.c.asset_uid, SUBMISSION.c.kobo_id],
-        set_={name: stmt.excluded[name] for name in _UPDATED_COLUMNS},
-    ).returning(SUBMISSION.c.id, SUBMISSION.c.kobo_id)
-    return {kobo_id: pk for pk, kobo_id in conn.execute(stmt, values)}
+    bulk_insert(conn, SUBMISSION, columns, values)
+
+
+def _update_submissions(
+    conn: Connection,
+    rows: list[tuple[int, SubmissionRow]],
+    hashes: dict[int, str],
+    now: datetime,
+) -> None:
+    if not rows:
+        return
+    mark = param_mark(conn)
+    assignments = ", ".join(f"{name} = {mark}" for name in _UPDATED_COLUMNS)
+    funcs = converters(conn, SUBMISSION, (*_UPDATED_COLUMNS, "id"))
+    values = [
+        convert(funcs, (*_submission_values(row, hashes[row.kobo_id], now), pk)) for pk, row in rows
+    ]
+    conn.exec_driver_sql(f"UPDATE submission SET {assignments} WHERE id = {mark}", values)
 
 
 def _insert_children(
@@ -239,10 +258,10 @@ def _insert_children(
     items: list[tuple[int, SubmissionRow]],
     kept_files: dict[tuple[int, str], str],
 ) -> None:
-    """Repeat rows (level by level, parents first), answers and attachments of `items`."""
+    """Repeat rows (ids chosen here, so children can point at them), answers, attachments."""
     flat = [(pk, *flatten_submission(row.raw)) for pk, row in items]
     count = sum(len(nodes) for _, nodes, _ in flat)
-    ids = iter(_reserve_ids(conn, REPEAT_ROW, count))
+    ids = iter(reserve_ids(conn, REPEAT_ROW, count))
     node_ids: dict[tuple[int, int], int] = {}
     repeat_rows: list[tuple[Any, ...]] = []
     for pk, nodes, _ in flat:
@@ -278,44 +297,6 @@ def _insert_children(
         conn.execute(insert(ATTACHMENT), list(attachments.values()))
 
 
-def _reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
-    """`count` fresh primary keys for `table`, so rows and their children go in without
-    a RETURNING round trip. PostgreSQL: from the id sequence (safe with other writers).
-    SQLite: after the current maximum; safe because the transaction has already written,
-    so it holds the database's only write lock.
-    """
-    if count == 0:
-        return []
-    if conn.dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-        )
-        return list(conn.execute(query, {"table": table.name, "n": count}).scalars())
-    top = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    return list(range(top + 1, top + 1 + count))
-
-
-def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert many plain rows as fast as the driver can: COPY on PostgreSQL, executemany on
-    SQLite. For the bulk of a page (answers), where SQLAlchemy's per-row work would dominate;
-    values must already be what the column stores (no type conversion happens here).
-    """
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        with driver.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-
-
 def commit_page(
     engine: Engine,
     asset_uid: str,
@@ -342,7 +323,8 @@ def commit_page(
                     set_cursor(conn, asset_uid, new_cursor, now=now)
             if run_id is not None:
                 add_page_to_run(conn, run_id, counts)
-    except SQLAlchemyError as err:
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as err:
+        # (the driver's own errors come straight from COPY / executemany)
         detail = str(getattr(err, "orig", None) or err).splitlines()[0][:300]
         raise SyncError(
             f"could not store a page of {len(rows)} submissions of form {asset_uid} "
@@ -399,40 +381,3 @@ def load_fingerprints(
         query = query.where(c.deleted_at.is_(None))
     result = conn.execute(query.execution_options(yield_per=STREAM_BATCH))
     return {kobo_id: (uuid, status) for kobo_id, uuid, status in result}
-
-
-@dataclass(frozen=True)
-class PendingAttachment:
-    """An attachment whose file has not been downloaded yet."""
-
-    id: int
-    kobo_id: int
-    uid: str
-    filename: str
-    download_url: str | None
-
-
-def load_pending_attachments(db: Connection | Session, asset_uid: str) -> list[PendingAttachment]:
-    """Attachments of live submissions with no local file yet (and not deleted on Kobo)."""
-    conn = connection_of(db)
-    a, s = ATTACHMENT.c, SUBMISSION.c
-    query = (
-        select(a.id, s.kobo_id, a.uid, a.filename, a.download_url)
-        .join_from(ATTACHMENT, SUBMISSION, a.submission_id == s.id)
-        .where(
-            s.asset_uid == asset_uid,
-            s.deleted_at.is_(None),
-            a.local_path.is_(None),
-            a.is_deleted.is_(False),
-        )
-        .order_by(a.id)
-    )
-    return [PendingAttachment(*row) for row in conn.execute(query)]
-
-
-def set_attachment_file(db: Connection | Session, attachment_id: int, local_path: str) -> None:
-    """Record where an attachment's file was saved. Does not commit."""
-    conn = connection_of(db)
-    conn.execute(
-        update(ATTACHMENT).where(ATTACHMENT.c.id == attachment_id).values(local_path=local_path)
-    )

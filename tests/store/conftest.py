@@ -140,3 +140,9 @@ def make_row() -> Callable[..., SubmissionRow]:
 @pytest.fixture
 def from_raw() -> Callable[[dict[str, Any]], SubmissionRow]:
     return row_from_raw
+
+
+@pytest.fixture
+def pg_helpers() -> Any:
+    """The tests/pg.py module itself."""
+    return pg

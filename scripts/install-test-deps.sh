@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests need, only those missing (safe to run again):
+#   postgresql            initdb + pg_ctl, for the store tests' throwaway PostgreSQL server
+#   default-jre-headless  java, for ODK Validate
+# apt-get update runs only when something has to be installed. Runs as root, or through
+# sudo when it is available. Called by scripts/test.sh.
+set -euo pipefail
+
+missing=()
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+    || ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+    missing+=(postgresql)
+fi
+if ! command -v java >/dev/null 2>&1; then
+    missing+=(default-jre-headless)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-test-deps: all present (postgresql, java)"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "install-test-deps: need root or sudo to install: ${missing[*]}" >&2
+    echo "  run: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-test-deps: no apt-get here; install by hand: ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "install-test-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
