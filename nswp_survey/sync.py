@@ -32,6 +32,7 @@ from nswp_survey.store import (
     commit_page,
     finish_run,
     get_cursor,
+    last_runs,
     load_fingerprints,
     load_form_versions,
     load_sync_state,
@@ -146,10 +147,14 @@ def sync_form(
     except NswpError as err:
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=str(err))
-        kept = f"{result.pages} page(s) were committed and are kept" if result.pages else ""
-        raise SyncError(
-            f"sync of {asset_uid} stopped: {err}" + (f" ({kept}; run it again)" if kept else "")
-        ) from err
+            run = last_runs(conn, 1, asset_uid=asset_uid)[0]
+        kept = (
+            f" ({run.pages} page(s), {run.new} new submission(s), were committed and are kept;"
+            " run the sync again to continue)"
+            if run.pages
+            else ""
+        )
+        raise SyncError(f"sync of {asset_uid} stopped: {err}{kept}") from err
     with transaction(engine) as conn:
         finish_run(conn, run_id, "ok", deleted=result.deleted, reconciled=result.reconciled)
         cursor = get_cursor(conn, asset_uid)
