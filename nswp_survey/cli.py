@@ -8,6 +8,7 @@ Exit codes (cron and systemd can tell failures apart):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -285,6 +286,8 @@ def schedule(app: AppContext) -> None:
             results = sync_forms(client, engine, settings.kobo.asset_uids, options)
         return [result.summary() for result in results]
 
+    if not app.quiet:  # a long-running service reports each run, not only problems
+        logging.getLogger("nswp_survey").setLevel(min(logging.INFO, logging.root.level))
     scheduler = make_scheduler(settings.sync, job)
     when = settings.sync.cron or f"every {settings.sync.interval_minutes} min"
     click.echo(f"scheduler started ({when}, UTC); Ctrl-C stops it", err=True)

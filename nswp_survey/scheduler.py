@@ -42,7 +42,7 @@ def run_logged(job: Callable[[], list[str]]) -> None:
     """Run one sync; a failure is logged and the schedule goes on."""
     try:
         for line in job():
-            log.warning("sync ok: %s", line)
+            log.info("sync ok: %s", line)
     except NswpError as err:
         log.error("sync failed: %s", err)
 

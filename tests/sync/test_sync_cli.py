@@ -1,0 +1,143 @@
+"""`nswp-survey sync`, `sync status` and `schedule` as a user runs them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from click.testing import CliRunner
+
+from nswp_survey.cli import cli
+from nswp_survey.config import SyncSettings
+from nswp_survey.errors import ConfigError, SyncError
+from nswp_survey.sandbox import Faults, SandboxServer
+from nswp_survey.scheduler import JOB_ID, make_scheduler, make_trigger, run_logged
+from nswp_survey.store import last_runs, make_engine, transaction
+
+from .conftest import Survey
+
+
+def write_config(path: Path, server: SandboxServer, survey: Survey, database_url: str) -> Path:
+    path.write_text(
+        f'[kobo]\nurl = "{server.url}"\nasset_uids = ["{survey.asset_uid}"]\npage_size = 10\n'
+        f'max_retries = 1\nbackoff = 0.0\n[database]\nurl = "{database_url}"\n'
+        "[sync]\ninterval_minutes = 1\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, sandbox: SandboxServer, survey: Survey) -> Path:
+    return write_config(tmp_path / "nswp.toml", sandbox, survey, f"sqlite:///{tmp_path}/n.db")
+
+
+def test_sync_command_reports_counts_and_status_shows_the_cursor(
+    config: Path, sandbox: SandboxServer, survey: Survey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    survey.add(23)
+    monkeypatch.setenv("NSWP_KOBO_TOKEN", sandbox.token)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(config), "sync"])
+    assert result.exit_code == 0, result.output
+    assert f"synced {survey.asset_uid}: 23 new, 0 updated, 0 deleted" in result.output
+    status = runner.invoke(cli, ["--config", str(config), "sync", "status"])
+    assert status.exit_code == 0, status.output
+    assert f"{survey.asset_uid}: cursor _id={max(survey.server_ids())}" in status.output
+    assert sandbox.token not in result.output + status.output
+
+
+def test_sync_that_cannot_finish_exits_5(
+    config: Path, sandbox: SandboxServer, survey: Survey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    survey.add(5)
+    monkeypatch.setenv("NSWP_KOBO_TOKEN", sandbox.token)
+    sandbox.set_faults(Faults(error_rate=1.0))
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync"])
+    assert result.exit_code == 5
+    assert "error: sync of" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sync_without_a_token_exits_2(config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync"])
+    assert result.exit_code == 2
+    assert "NSWP_KOBO_TOKEN" in result.output
+
+
+def test_triggers_follow_the_configuration() -> None:
+    interval = make_trigger(SyncSettings(interval_minutes=15))
+    assert isinstance(interval, IntervalTrigger)
+    assert interval.interval.total_seconds() == 900
+    cron = make_trigger(SyncSettings(cron="0 6 * * *"))
+    assert isinstance(cron, CronTrigger)
+    assert str(cron.fields[5]) == "6"  # hour
+    with pytest.raises(ConfigError, match="not a cron expression"):
+        make_trigger(SyncSettings(cron="every day"))
+
+
+def test_the_scheduled_job_coalesces_and_never_overlaps() -> None:
+    scheduler = make_scheduler(SyncSettings(interval_minutes=5), lambda: [])
+    job = scheduler.get_job(JOB_ID)
+    assert job.coalesce is True
+    assert job.max_instances == 1
+    assert job.misfire_grace_time is None
+    assert job.next_run_time is not None  # runs once at start
+
+
+def test_a_failed_scheduled_run_is_logged_and_does_not_stop_the_schedule(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def failing() -> list[str]:
+        raise SyncError("sync of aX stopped: server down")
+
+    caplog.set_level(logging.INFO)
+    run_logged(failing)
+    run_logged(lambda: ["aX: 3 new"])
+    assert "sync failed: sync of aX stopped: server down" in caplog.text
+    assert "sync ok: aX: 3 new" in caplog.text
+
+
+def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
+    config: Path, sandbox: SandboxServer, survey: Survey, tmp_path: Path
+) -> None:
+    survey.add(4)
+    env = {**os.environ, "NSWP_KOBO_TOKEN": sandbox.token}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nswp_survey", "--config", str(config), "schedule"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    engine = make_engine(f"sqlite:///{tmp_path}/n.db")
+    try:
+        ok_runs: list[str] = []
+        for _ in range(200_000):  # bounded wait for the first scheduled run to finish
+            if proc.poll() is not None:
+                break
+            try:
+                with transaction(engine) as conn:
+                    ok_runs = [r.status for r in last_runs(conn, 5) if r.status == "ok"]
+            except Exception:  # noqa: S112 - tables not created yet
+                continue
+            if ok_runs:
+                break
+        assert ok_runs, "the scheduler ran no sync"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        engine.dispose()
+    assert proc.returncode == 0, stderr
+    assert "stopping the scheduler" in stderr
+    assert "4 new" in stderr
+    assert sandbox.token not in stderr
