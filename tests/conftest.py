@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from nswp_survey.config import CONFIG_ENV, TOKEN_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_pg() -> ModuleType:
+    """tests/pg.py (not an importable package: pytest runs with --import-mode=importlib)."""
+    name = "nswp_tests_pg"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "pg.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+pg = _load_pg()
+# One throwaway PostgreSQL server for the whole session; a fresh database per test.
+postgres_server_url = pg.postgres_server_url
+postgres_url = pg.postgres_url
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AttachmentRow:
-    """One entry of a submission's `_attachments`."""
+    """One entry of a submission's `_attachments`; `uid` must be unique in its submission."""
 
     uid: str
     filename: str
@@ -36,7 +35,7 @@ class SubmissionRow:
 
     kobo_id: int
     uuid: str
-    raw: Mapping[str, Any] = field(repr=False)
+    raw: dict[str, Any] = field(repr=False)
     root_uuid: str | None = None
     instance_id: str | None = None
     deprecated_id: str | None = None

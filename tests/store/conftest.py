@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -24,22 +23,6 @@ from nswp_survey.store import (
 TESTS = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ASSET = "aStoreTestAsset0000000"
-
-
-def _load_pg() -> Any:
-    name = "nswp_tests_pg"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "pg.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-pg = _load_pg()
-postgres_server_url = pg.postgres_server_url
-postgres_url = pg.postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -144,5 +127,5 @@ def from_raw() -> Callable[[dict[str, Any]], SubmissionRow]:
 
 @pytest.fixture
 def pg_helpers() -> Any:
-    """The tests/pg.py module itself."""
-    return pg
+    """The tests/pg.py module itself (loaded once by tests/conftest.py)."""
+    return sys.modules["nswp_tests_pg"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -45,8 +44,10 @@ def test_sqlite_file_open_to_others_is_made_private_again(tmp_path: Path) -> Non
     assert mode_of(path) == 0o600
 
 
-def test_relative_sqlite_path_is_resolved_once(tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_relative_sqlite_path_is_resolved_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     engine = make_engine(DatabaseSettings())  # sqlite:///data/nswp-survey.db
     try:
         assert engine.url.database == str(tmp_path / "data" / "nswp-survey.db")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,22 +18,6 @@ from nswp_survey.sandbox import SandboxServer
 from nswp_survey.store import make_engine, migrate
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-def _load_pg() -> Any:
-    name = "nswp_tests_pg"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "pg.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-pg = _load_pg()
-postgres_server_url = pg.postgres_server_url
-postgres_url = pg.postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

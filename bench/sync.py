@@ -1,0 +1,137 @@
+"""Sync benchmark: a full sync of N simulated submissions from the sandbox into SQLite.
+
+Run: .venv/bin/python bench/sync.py [--n 100000] [--small 20000]
+
+Prints, for one run on this machine:
+- floor: the time to GET and JSON-decode the same pages (1000 a page) with nothing stored;
+- full sync into a fresh SQLite file: seconds, submissions/s, ratio to the floor, peak RSS
+  of the syncing process for N and for a smaller N (flat memory = streaming);
+- a sync with nothing new: data requests made and seconds;
+- a reconciliation sweep over all N: seconds.
+The sandbox runs in this process; each sync runs in a child process so its memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from nswp_survey.config import KoboSettings
+from nswp_survey.demo import DEFAULT_FORM, demo_answers
+from nswp_survey.forms.xform import build_instance, load_xform
+from nswp_survey.kobo import KoboClient
+from nswp_survey.sandbox import SandboxServer
+
+CHILD = """
+import json, sys, time
+from nswp_survey.config import KoboSettings
+from nswp_survey.kobo import KoboClient
+from nswp_survey.store import make_engine, migrate
+from nswp_survey.sync import SyncOptions, sync_forms
+url, token, asset, db, reconcile = sys.argv[1:6]
+engine = make_engine(f"sqlite:///{db}")
+migrate(engine)
+start = time.perf_counter()
+with KoboClient(KoboSettings(url=url, token=token, page_size=1000)) as client:
+    r = sync_forms(client, engine, [asset], SyncOptions(reconcile=reconcile == "1"))[0]
+import resource
+print(json.dumps({"seconds": time.perf_counter() - start, "new": r.new,
+                  "unchanged": r.unchanged, "updated": r.updated, "deleted": r.deleted,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def deploy_and_seed(server: SandboxServer, count: int) -> str:
+    settings = KoboSettings(url=server.url, token=server.token, openrosa_url=server.url)
+    with KoboClient(settings) as client:
+        uid = client.assets.import_xlsform(DEFAULT_FORM, name="bench")
+        client.assets.deploy(uid)
+        entry = next(e for e in client.openrosa.form_list() if e.form_id == uid)
+        form = load_xform(client.openrosa.download_xform(entry.download_url))
+    rng = random.Random(1)
+    for index in range(count):
+        xml = build_instance(form, demo_answers(rng, index), instance_id=f"bench-{uid}-{index}")
+        server.ingest_xml(xml)
+    return uid
+
+
+def floor_seconds(server: SandboxServer, asset_uid: str) -> tuple[float, int]:
+    """GET + json decode of every 1000-page by `_id`, nothing else."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {server.token}"
+    url = f"{server.url}/api/v2/assets/{asset_uid}/data/"
+    last, pages, start = 0, 0, time.perf_counter()
+    while True:
+        params = {"query": json.dumps({"_id": {"$gt": last}}), "sort": '{"_id":1}', "limit": 1000}
+        body = session.get(url, params=params, timeout=60).json()
+        pages += 1
+        if not body["results"]:
+            break
+        last = body["results"][-1]["_id"]
+        if body["next"] is None:
+            break
+    return time.perf_counter() - start, pages
+
+
+def child_sync(server: SandboxServer, asset_uid: str, db: Path, reconcile: bool) -> dict:
+    """Run one sync in a child process; returns its figures and its own peak RSS (MiB)."""
+    args = [server.url, server.token, asset_uid, str(db), "1" if reconcile else "0"]
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=20_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="nswp-bench-"))
+    with SandboxServer() as server:
+        t = time.perf_counter()
+        small = deploy_and_seed(server, args.small)
+        big = deploy_and_seed(server, args.n)
+        print(f"seeded {args.small:,} + {args.n:,} submissions in {time.perf_counter() - t:.1f} s")
+
+        floor, pages = floor_seconds(server, big)
+        print(f"floor: GET + JSON-decode {pages} pages of {args.n:,}: {floor:.2f} s")
+
+        s = child_sync(server, small, workdir / "small.db", reconcile=False)
+        print(f"full sync {args.small:,}: {s['seconds']:.2f} s, peak RSS {s['peak_mib']:.0f} MiB")
+        full = child_sync(server, big, workdir / "big.db", reconcile=False)
+        rate = args.n / full["seconds"]
+        print(
+            f"full sync {args.n:,}: {full['seconds']:.2f} s = {rate:,.0f} submissions/s, "
+            f"{full['seconds'] / floor:.2f}x the floor, peak RSS {full['peak_mib']:.0f} MiB "
+            f"(vs {s['peak_mib']:.0f} MiB at {args.small:,}: "
+            f"{full['peak_mib'] / s['peak_mib']:.2f}x for {args.n / args.small:.0f}x the data)"
+        )
+        server.stats.reset()
+        none = child_sync(server, big, workdir / "big.db", reconcile=False)
+        data_requests = server.stats.to_json()["by_kind"].get("data", 0)
+        print(
+            f"sync with nothing new: {data_requests} data request(s), {none['seconds']:.2f} s "
+            f"({none['unchanged']} re-read in the overlap window)"
+        )
+        sweep = child_sync(server, big, workdir / "big.db", reconcile=True)
+        print(f"sync + reconciliation sweep over {args.n:,}: {sweep['seconds']:.2f} s")
+    db_size = (workdir / "big.db").stat().st_size / 2**20
+    print(f"database size for {args.n:,}: {db_size:.0f} MiB ({workdir})")
+    if os.environ.get("NSWP_BENCH_KEEP") != "1":
+        for path in workdir.iterdir():
+            path.unlink()
+        workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()
