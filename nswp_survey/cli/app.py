@@ -1,0 +1,108 @@
+"""The `nswp-survey` group: global options, the app context, errors -> exit codes.
+
+Exit codes (cron and systemd can tell failures apart):
+  0 ok · 1 other error · 2 usage or configuration · 3 Kobo server · 4 form invalid ·
+  5 sync incomplete · 130 interrupted
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nswp_survey import __version__
+from nswp_survey.config import Settings, load_settings
+from nswp_survey.console import (
+    configure_logging,
+    err_console,
+)
+from nswp_survey.errors import ConfigError, NswpError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@dataclass
+class AppContext:
+    """What every command needs: where the config lives and how loud to be."""
+
+    config_path: str | None
+    verbosity: int
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+class NswpGroup(click.Group):
+    """Turns every expected error into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NswpError as err:
+            err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+            for problem in getattr(err, "problems", []):
+                err_console.print(f"  {problem}", highlight=False, soft_wrap=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            ctx.exit(130)
+
+
+@click.group(cls=NswpGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="NSWP_CONFIG",
+    help="Configuration file (default: config/nswp-survey.toml if present). Env: NSWP_CONFIG.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail: -v progress notes, -vv HTTP.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bars.")
+@click.version_option(__version__, "--version", prog_name="nswp-survey")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+    """Run NSWP's annual member survey on KoboToolbox and turn it into M&E evidence.
+
+    The API token is read from the environment variable NSWP_KOBO_TOKEN (or from an
+    owner-only file named by kobo.token_file) and is never printed.
+    """
+    verbosity = -1 if quiet else verbose
+    configure_logging(verbosity)
+    ctx.obj = AppContext(config_path=config_path, verbosity=verbosity)
+
+
+def require_token(settings: Settings) -> None:
+    if not settings.kobo.token:
+        raise ConfigError(
+            "no Kobo API token: set NSWP_KOBO_TOKEN, or kobo.token_file in the configuration "
+            "(find the token in Kobo under Account settings > Security > API key)"
+        )
+
+
+def open_store(settings: Settings) -> Any:
+    """The configured database, migrated to the current schema (created owner-only)."""
+    from nswp_survey.store import make_engine, migrate
+
+    engine = make_engine(settings.database.url)
+    migrate(engine)
+    return engine
+
+
+def write_private(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+    return path
