@@ -24,7 +24,7 @@ def test_sandbox_command_serves_kpi_and_writes_a_private_token(tmp_path: Path) -
             "0",
             "--token-file",
             str(token_file),
-        ],  # fmt: skip
+        ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
