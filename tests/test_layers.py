@@ -25,6 +25,11 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"config", "errors"},
     "sync": {"errors", "kobo", "store", "progress"},
     "scheduler": {"config", "errors"},
+    "register": {"config", "errors", "store"},
+    "deploy": {"errors", "forms", "kobo", "store"},
+    "simulate": {"errors", "forms", "kobo", "progress", "synthetic"},
+    "synthetic": {"forms"},
+    "indicators": {"config", "errors", "store", "register"},
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}

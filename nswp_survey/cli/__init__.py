@@ -8,7 +8,17 @@ Exit codes (cron and systemd can tell failures apart):
   5 sync incomplete · 130 interrupted
 """
 
-from nswp_survey.cli import assets, config, demo, doctor, forms, sandbox, sync  # noqa: F401
+from nswp_survey.cli import (  # noqa: F401
+    assets,
+    config,
+    demo,
+    deploy,
+    doctor,
+    forms,
+    members,
+    sandbox,
+    sync,
+)
 from nswp_survey.cli.app import cli
 
 __all__ = ["cli"]

@@ -80,7 +80,9 @@ class Expression:
             if not isinstance(tree, tuple):
                 return
             if tree[0] == "bin" and tree[1] in ("=", "!=", "<", "<=", ">", ">="):
-                found.append((tree[1], Expression(self.text, tree[2]), Expression(self.text, tree[3])))
+                found.append(
+                    (tree[1], Expression(self.text, tree[2]), Expression(self.text, tree[3]))
+                )
             for part in tree[1:]:
                 if isinstance(part, tuple | list):
                     for item in part if isinstance(part, list) else [part]:

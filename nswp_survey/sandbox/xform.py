@@ -105,6 +105,12 @@ def to_workbook(
     # xlsxwriter only writes truthy cells (`if val: sheet.write(...)`).
     for sheet, rows in workbook.items():
         workbook[sheet] = [{k: _cell(v) for k, v in r.items() if v} for r in rows]
+    # KPI hands pyxform a real spreadsheet whose first row names every column; pyxform
+    # guesses headers from the first 100 rows of a plain dict, so a column used only further
+    # down (a choice_filter column on the countries) would vanish. Give the full header.
+    for sheet in list(workbook):
+        columns = dict.fromkeys(key for row in workbook[sheet] for key in row)
+        workbook[f"{sheet}_header"] = [dict.fromkeys(columns)] if columns else []
     return workbook
 
 

@@ -15,6 +15,7 @@ The sync layer converts Kobo submissions into `SubmissionRow`s and calls, per pa
     forms.py       upsert_form, record_form_version, load_form_content
     syncs.py       cursor, sync runs
     lock.py        acquire_sync_lock
+    members.py     the member register (member, member_event) and answers by path
 """
 
 from nswp_survey.store.answers import flatten_submission
@@ -38,6 +39,15 @@ from nswp_survey.store.forms import (
     upsert_form,
 )
 from nswp_survey.store.lock import acquire_sync_lock
+from nswp_survey.store.members import (
+    SubmissionAnswers,
+    add_member_event,
+    insert_member,
+    load_member_events,
+    load_members,
+    load_submission_answers,
+    update_member,
+)
 from nswp_survey.store.migrations import MIGRATIONS, Migration
 from nswp_survey.store.rows import AttachmentRow, SubmissionRow, UpsertCounts, content_hash
 from nswp_survey.store.submissions import (
@@ -61,9 +71,11 @@ __all__ = [
     "AttachmentRow",
     "Migration",
     "PendingAttachment",
+    "SubmissionAnswers",
     "SubmissionRow",
     "UpsertCounts",
     "acquire_sync_lock",
+    "add_member_event",
     "check_schema",
     "commit_page",
     "content_hash",
@@ -71,12 +83,16 @@ __all__ = [
     "finish_run",
     "flatten_submission",
     "get_cursor",
+    "insert_member",
     "iso",
     "last_runs",
     "load_fingerprints",
     "load_form_content",
     "load_form_versions",
+    "load_member_events",
+    "load_members",
     "load_pending_attachments",
+    "load_submission_answers",
     "load_sync_state",
     "make_engine",
     "migrate",
@@ -87,6 +103,7 @@ __all__ = [
     "start_run",
     "tombstone_missing",
     "transaction",
+    "update_member",
     "upsert_form",
     "upsert_submissions",
     "utcnow",

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -226,4 +227,44 @@ def _m0001_initial(conn: Connection) -> None:
     _v1_metadata().create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", _m0001_initial),)
+def _v2_metadata() -> MetaData:
+    """The tables migration 2 adds, frozen (do not edit: write a new migration instead)."""
+    md = MetaData()
+    Table(
+        "member",
+        md,
+        Column("code", String, primary_key=True),
+        Column("region", String, nullable=False),
+        Column("country", String, nullable=False),
+        Column("membership_type", String, nullable=False),
+        Column("regional_network", String),
+        Column("join_date", Date, nullable=False),
+        Column("left_date", Date),
+        Column("preferred_language", String, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("org_name", Text),
+        Column("contact", Text),
+        Column("updated_at", UTCDateTime, nullable=False),
+    )
+    member_event = Table(
+        "member_event",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("code", String, ForeignKey("member.code"), nullable=False),
+        Column("event", String, nullable=False),
+        Column("event_date", Date, nullable=False),
+        Column("details", Text),
+        Column("recorded_at", UTCDateTime, nullable=False),
+    )
+    _indexed(member_event, "code")
+    return md
+
+
+def _m0002_member_register(conn: Connection) -> None:
+    _v2_metadata().create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial tables", _m0001_initial),
+    Migration(2, "member register", _m0002_member_register),
+)

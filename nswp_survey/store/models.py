@@ -19,7 +19,7 @@ is stored as text, exactly as received, so it can be audited and re-parsed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -200,3 +200,40 @@ class SchemaVersion(SQLModel, table=True):
     version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     name: str
     applied_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    """One organisation in the Secretariat's member register (see `nswp_survey.register`).
+
+    `org_name` and `contact` are sensitive: they never leave the register unless asked for.
+    `left_date` is set while the member is not active; a returning member gets a new
+    `join_date` and `left_date` cleared (the earlier periods stay in `member_event`).
+    """
+
+    __tablename__ = "member"
+
+    code: str = Field(primary_key=True)
+    region: str
+    country: str
+    membership_type: str
+    regional_network: str | None = None
+    join_date: date
+    left_date: date | None = None
+    preferred_language: str
+    active: bool = True
+    org_name: str | None = Field(default=None, sa_type=Text)
+    contact: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MemberEvent(SQLModel, table=True):
+    """History of the register: a member `joined`, `left` or `changed` on `event_date`."""
+
+    __tablename__ = "member_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(foreign_key="member.code", index=True)
+    event: str
+    event_date: date
+    details: str | None = Field(default=None, sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)

@@ -20,47 +20,52 @@ def broken_migration(conn: Connection) -> None:
     raise RuntimeError("migration failed half way")
 
 
+LATEST = len(MIGRATIONS)  # the project's own migrations; test ones are numbered after them
+NEXT = LATEST + 1
+
+
 def columns(engine: Engine, table: str) -> set[str]:
     return {c["name"] for c in inspect(engine).get_columns(table)}
 
 
 def test_migrate_creates_the_schema_then_is_a_no_op(blank_engine: Engine) -> None:
     assert current_version(blank_engine) == 0
-    assert migrate(blank_engine) == [1]
+    assert migrate(blank_engine) == list(range(1, NEXT))
     assert migrate(blank_engine) == []
-    assert current_version(blank_engine) == 1
+    assert current_version(blank_engine) == LATEST
     with blank_engine.connect() as conn:
-        rows = conn.execute(text("SELECT version, name FROM schema_version")).all()
-    assert rows == [(1, "initial tables")]
+        rows = conn.execute(text("SELECT version, name FROM schema_version ORDER BY 1")).all()
+    assert rows == [(m.version, m.name) for m in MIGRATIONS]
+    assert rows[0] == (1, "initial tables")
     check_schema(blank_engine)
 
 
 def test_a_new_migration_is_applied_once(blank_engine: Engine) -> None:
     migrate(blank_engine)
     assert "note" not in columns(blank_engine, "form")
-    with_two = (*MIGRATIONS, Migration(2, "form note", add_note_column))
-    assert migrate(blank_engine, with_two) == [2]
-    assert migrate(blank_engine, with_two) == []
+    with_next = (*MIGRATIONS, Migration(NEXT, "form note", add_note_column))
+    assert migrate(blank_engine, with_next) == [NEXT]
+    assert migrate(blank_engine, with_next) == []
     assert "note" in columns(blank_engine, "form")
-    assert current_version(blank_engine) == 2
+    assert current_version(blank_engine) == NEXT
 
 
 def test_a_fresh_database_gets_every_migration_in_order(blank_engine: Engine) -> None:
-    with_two = (*MIGRATIONS, Migration(2, "form note", add_note_column))
-    assert migrate(blank_engine, with_two) == [1, 2]
+    with_next = (*MIGRATIONS, Migration(NEXT, "form note", add_note_column))
+    assert migrate(blank_engine, with_next) == list(range(1, NEXT + 1))
     assert "note" in columns(blank_engine, "form")
 
 
 def test_a_failing_migration_leaves_no_trace(blank_engine: Engine) -> None:
     migrate(blank_engine)
     with pytest.raises(RuntimeError, match="half way"):
-        migrate(blank_engine, (*MIGRATIONS, Migration(2, "broken", broken_migration)))
-    assert current_version(blank_engine) == 1
+        migrate(blank_engine, (*MIGRATIONS, Migration(NEXT, "broken", broken_migration)))
+    assert current_version(blank_engine) == LATEST
     assert not inspect(blank_engine).has_table("half_done")
 
 
 def test_a_database_newer_than_the_code_is_refused(blank_engine: Engine) -> None:
-    migrate(blank_engine, (*MIGRATIONS, Migration(2, "form note", add_note_column)))
+    migrate(blank_engine, (*MIGRATIONS, Migration(NEXT, "form note", add_note_column)))
     with pytest.raises(NswpError, match="newer"):
         migrate(blank_engine)
     with pytest.raises(NswpError, match="newer"):
@@ -74,7 +79,7 @@ def test_an_unmigrated_database_fails_the_schema_check(blank_engine: Engine) -> 
 
 def test_migrations_must_be_numbered_in_order(blank_engine: Engine) -> None:
     with pytest.raises(ValueError, match="numbered"):
-        migrate(blank_engine, (*MIGRATIONS, Migration(3, "gap", add_note_column)))
+        migrate(blank_engine, (*MIGRATIONS, Migration(NEXT + 1, "gap", add_note_column)))
 
 
 def test_migrated_schema_matches_the_models(blank_engine: Engine) -> None:

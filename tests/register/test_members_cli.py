@@ -1,0 +1,100 @@
+"""`nswp-survey members import|list` and `nswp-survey coverage`: exit codes and output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nswp_survey.cli import cli
+from nswp_survey.register import SAMPLE_REGISTER
+from nswp_survey.store import commit_page, make_engine, migrate, transaction, upsert_form
+
+ASSET = "aRegisterCliAsset00000"
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Any:
+    """`run(*args)` invokes nswp-survey on a SQLite database under tmp_path."""
+    config = tmp_path / "nswp.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n', encoding="utf-8")
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+    invoke.url = f"sqlite:///{tmp_path / 'cli.db'}"  # type: ignore[attr-defined]
+    return invoke
+
+
+def test_import_then_coverage_of_the_sample_register(run: Any, make_submission: Any) -> None:
+    result = run("members", "import", str(SAMPLE_REGISTER), "--as-of", "2026-01-15")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("imported 28 member rows: 28 added")
+    engine = make_engine(run.url)
+    migrate(engine)
+    with transaction(engine) as conn:
+        upsert_form(conn, ASSET, name="survey", server_url="http://127.0.0.1")
+    subs = [make_submission(1, "KE-0001"), make_submission(2, "ZZ-9999")]
+    commit_page(engine, ASSET, subs, 2)
+    engine.dispose()
+
+    data = json.loads(run("coverage", "--year", "2025", "--format", "json").stdout)
+    # Sample: 25 active on 31 Dec 2025; KE-0001 answered -> 1 / 25 = 4.0 %.
+    assert data["total"] == {
+        "region": "all",
+        "country": "all",
+        "active_members": 25,
+        "responded": 1,
+        "coverage_pct": 4.0,
+    }
+    assert [r["code"] for r in data["flagged"]["unknown_code"]] == ["ZZ-9999"]
+    assert "KE-0001" not in {p["code"] for p in data["pending"]}
+
+    rows = list(
+        csv.DictReader(io.StringIO(run("coverage", "--year", "2025", "--format", "csv").stdout))
+    )
+    africa = next(r for r in rows if r["level"] == "region" and r["region"] == "africa")
+    assert (africa["active_members"], africa["responded"], africa["coverage_pct"]) == (
+        "5",
+        "1",
+        "20.0",
+    )
+
+    pending = run("coverage", "--year", "2025", "--pending", "--format", "csv").stdout
+    assert pending.splitlines()[0] == "code,region,country,preferred_language"
+    assert len(pending.splitlines()) == 1 + 24  # 25 active - 1 answered
+
+    table = run("coverage", "--year", "2025")
+    assert table.exit_code == 0
+    assert "survey year 2025: 1 of 25 active members answered (4.0%)" in table.stdout
+    assert "Fictitious" not in table.stdout
+
+
+def test_members_list_hides_names_and_contacts_unless_asked(run: Any) -> None:
+    run("members", "import", str(SAMPLE_REGISTER))
+    plain = run("members", "list", "--format", "csv").stdout
+    assert "KE-0001" in plain
+    assert "Fictitious" not in plain and "@example.org" not in plain
+    full = run("members", "list", "--format", "csv", "--include-sensitive").stdout
+    assert "Fictitious Collective 01" in full and "member01@example.org" in full
+
+
+def test_a_rejected_register_exits_2_and_lists_rows(run: Any, register_csv: Any) -> None:
+    path = register_csv("KE-0001,africa,XYZ,full,,2010-01-01,,en,yes,,")
+    result = run("members", "import", str(path))
+    assert result.exit_code == 2
+    assert "error: 1 row(s) rejected; nothing imported" in result.stderr
+    assert 'row 2: country "XYZ" is not an ISO 3166 alpha-3 code' in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_writes_nothing(run: Any) -> None:
+    result = run("members", "import", "--dry-run", str(SAMPLE_REGISTER))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("would import 28 member rows")
+    assert run("members", "list").stdout.strip() == "member register (0 members): none"

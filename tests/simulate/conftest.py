@@ -1,0 +1,36 @@
+"""A sandbox with the annual member survey deployed, and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nswp_survey.config import KoboSettings
+from nswp_survey.kobo import KoboClient
+from nswp_survey.sandbox import SandboxServer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SURVEY_FORM = REPO_ROOT / "forms" / "annual_member_survey.xlsx"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer) -> Iterator[KoboClient]:
+    settings = KoboSettings(url=sandbox.url, token=sandbox.token, openrosa_url=sandbox.url)
+    with KoboClient(settings, sleep=lambda seconds: None) as kobo:
+        yield kobo
+
+
+@pytest.fixture
+def survey_uid(client: KoboClient) -> str:
+    """The annual member survey, imported and deployed."""
+    uid = client.assets.import_xlsform(SURVEY_FORM, name="annual_member_survey")
+    client.assets.deploy(uid)
+    return uid
