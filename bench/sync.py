@@ -26,10 +26,10 @@ from pathlib import Path
 import requests
 
 from nswp_survey.config import KoboSettings
-from nswp_survey.demo import DEFAULT_FORM, demo_answers
 from nswp_survey.forms.xform import build_instance, load_xform
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import SandboxServer
+from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 CHILD = """
 import json, sys, time
@@ -57,13 +57,13 @@ print(json.dumps({"seconds": time.perf_counter() - start, "new": r.new,
 def deploy_and_seed(server: SandboxServer, count: int) -> str:
     settings = KoboSettings(url=server.url, token=server.token, openrosa_url=server.url)
     with KoboClient(settings) as client:
-        uid = client.assets.import_xlsform(DEFAULT_FORM, name="bench")
+        uid = client.assets.import_xlsform(PULSE_FORM, name="bench")
         client.assets.deploy(uid)
         entry = next(e for e in client.openrosa.form_list() if e.form_id == uid)
         form = load_xform(client.openrosa.download_xform(entry.download_url))
     rng = random.Random(1)
     for index in range(count):
-        xml = build_instance(form, demo_answers(rng, index), instance_id=f"bench-{uid}-{index}")
+        xml = build_instance(form, pulse_answers(rng, index), instance_id=f"bench-{uid}-{index}")
         server.ingest_xml(xml)
     return uid
 

@@ -1,45 +1,50 @@
-"""The end-to-end demo: a local Kobo sandbox, the demo form, simulated members, pulled back.
+"""The end-to-end demo: the annual survey on a local Kobo sandbox, members, sync, coverage.
 
-Everything runs on this machine: the sandbox listens on 127.0.0.1 only, and its data lives
-in memory and disappears when the demo ends.
+Everything runs on this machine: the sandbox listens on 127.0.0.1 only and keeps its data in
+memory; the demo's database is a SQLite file (owner-only) that is replaced on each run.
+
+1. check and deploy `forms/annual_member_survey.xlsx` to the sandbox (a versioned deploy);
+2. import the sample register of fictitious member organisations;
+3. most active members answer, as KoboCollect would (OpenRosa XML built from the served
+   XForm, following its skip logic and constraints), plus one answer whose member code is not
+   in the register;
+4. sync into the database;
+5. on the server, one submission is deleted and one is marked "not approved"; a second sync
+   with a reconciliation sweep picks both up;
+6. coverage of the survey year by region, with who has not answered yet.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, func
-from sqlmodel import select
-
 from nswp_survey.config import KoboSettings
-from nswp_survey.errors import NswpError
-from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
+from nswp_survey.deploy import DeployResult, deploy_form
 from nswp_survey.kobo import KoboClient
 from nswp_survey.progress import ProgressFactory, no_progress
+from nswp_survey.register import (
+    Coverage,
+    ImportResult,
+    compute_coverage,
+    is_active_on,
+    load_sample_register,
+)
 from nswp_survey.sandbox import SandboxServer
-from nswp_survey.store import make_engine, migrate, session_scope
-from nswp_survey.store.models import Answer, RepeatRow
-from nswp_survey.store.models import Submission as StoredSubmission
+from nswp_survey.simulate import SimulationResult, simulate
+from nswp_survey.store import make_engine, migrate, transaction
+from nswp_survey.store.members import load_members
 from nswp_survey.sync import SyncOptions, SyncResult, sync_forms
+from nswp_survey.synthetic import Member
 
-DEFAULT_FORM = Path(__file__).resolve().parent.parent / "forms" / "demo_pulse.xlsx"
+SURVEY_FORM = Path(__file__).resolve().parent.parent / "forms" / "annual_member_survey.xlsx"
 DEFAULT_DATABASE = Path("data/nswp-survey-demo.db")
-
-# A few countries per NSWP region (ISO 3166 alpha-3), for plausible synthetic members.
-REGION_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "africa": ("KEN", "ZAF", "NGA", "UGA", "ZWE", "SEN"),
-    "asia_pacific": ("THA", "IND", "IDN", "PHL", "KHM", "NZL"),
-    "europe": ("DEU", "FRA", "ESP", "KGZ", "RUS", "GBR"),
-    "lac": ("ARG", "BRA", "COL", "MEX", "PER", "ECU"),
-    "nac": ("CAN", "USA", "JAM", "GUY", "DOM", "TTO"),
-}
-LAW_AREAS = ("criminal", "health", "labour", "migration", "other")
-DIRECTIONS = ("positive", "negative", "mixed")
+ANSWER_SHARE = 0.8  # of active members, in the demo
 
 Step = Callable[[str], None]
 
@@ -49,151 +54,95 @@ class DemoResult:
     """What the demo did, for the CLI to report."""
 
     server_url: str
-    asset_uid: str
-    version_uid: str | None
-    posted: int
     database: str
+    deployed: DeployResult
+    register: ImportResult
+    simulated: SimulationResult
     first_sync: SyncResult
     second_sync: SyncResult
-    stored: int
-    by_region: dict[str, int] = field(default_factory=dict)
-    law_changes: int = 0
-    seconds: float = 0.0
-
-
-def demo_answers(rng: random.Random, index: int) -> dict[str, object]:
-    """Plausible answers of one member organisation to the demo form."""
-    region = rng.choice(sorted(REGION_COUNTRIES))
-    if rng.random() < 0.03:
-        return {"consent": "no"}
-    changes = [
-        {"law_area": rng.choice(LAW_AREAS), "law_direction": rng.choice(DIRECTIONS)}
-        for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
-    ]
-    return {
-        "consent": "yes",
-        "member_code": f"{region[:3].upper()}-{index % 1000:03d}",
-        "org/region": region,
-        "org/country": rng.choice(REGION_COUNTRIES[region]),
-        "org/sw_led": "yes" if rng.random() < 0.85 else "no",
-        "org/leaders_mentored": str(rng.randint(0, 25)),
-        "law_changes": changes,
-    }
+    coverage: Coverage
+    year: int
+    odk_validated: bool
+    seconds: float
 
 
 def run_demo(
     *,
-    submissions: int = 300,
     seed: int = 2026,
     database: Path = DEFAULT_DATABASE,
-    form_path: Path = DEFAULT_FORM,
+    today: date | None = None,
     on_step: Step | None = None,
     progress: ProgressFactory = no_progress,
 ) -> DemoResult:
-    """Sandbox -> deploy the demo form -> post members -> sync -> edit, delete -> reconcile."""
+    """Run the steps above; `today` fixes the survey year (the year before it)."""
     step = on_step or (lambda message: None)
-    start = time.perf_counter()
-    rng = random.Random(seed)
+    started = time.perf_counter()
+    today = today or date.today()
+    year = today.year - 1
     database.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{database}")
     migrate(engine)
-    options = SyncOptions(reconcile=False)
+    odk = shutil.which("java") is not None
     with SandboxServer() as server:
         step(f"Kobo sandbox listening on {server.url}")
         settings = KoboSettings(url=server.url, token=server.token, openrosa_url=server.url)
         with KoboClient(settings) as client:
-            asset_uid = client.assets.import_xlsform(form_path, name=form_path.stem)
-            client.assets.deploy(asset_uid)
-            asset = client.assets.get(asset_uid)
-            step(f"Imported and deployed {form_path.name} as asset {asset_uid}")
-            form = _served_xform(client, asset_uid)
-            sent = _post_members(client, form, submissions, rng, progress)
-            step(f"Posted {len(sent)} OpenRosa submissions, as KoboCollect would")
-            first = sync_forms(client, engine, [asset_uid], options, progress=progress)[0]
-            step(f"Synced into {database}: {first.summary()}")
-            _edit_and_delete(client, form, asset_uid, sent, rng)
-            step("Edited one submission and deleted another on the server")
+            deployed = deploy_form(client, engine, SURVEY_FORM, odk_validate=odk)
+            step(
+                f"Checked {SURVEY_FORM.name} ({'with' if odk else 'without: no Java for'} ODK "
+                f"Validate) and deployed it as asset {deployed.asset_uid}, version "
+                f"{deployed.form_version}"
+            )
+            register = load_sample_register(engine, as_of=today)
+            step(f"Imported the sample register: {register.summary()}")
+            answering = _answering_members(engine, year, random.Random(seed))
+            simulated = simulate(
+                client,
+                deployed.asset_uid,
+                len(answering) + 1,  # + one member code that is not in the register
+                seed=seed,
+                today=today,
+                members=answering,
+                progress=progress,
+            )
+            step(f"{simulated.posted} members answered, as KoboCollect would")
+            options = SyncOptions(reconcile=False)
+            first = sync_forms(client, engine, [deployed.asset_uid], options, progress=progress)
+            step(f"Synced into {database}: {first[0].summary()}")
+            _delete_and_reject(client, deployed.asset_uid)
+            step("On the server: one submission deleted, one marked not approved")
             again = replace(options, reconcile=True)
-            second = sync_forms(client, engine, [asset_uid], again, progress=progress)[0]
-            step(f"Synced again with a reconciliation sweep: {second.summary()}")
-    stored, by_region, law_changes = _stored_counts(engine, asset_uid)
+            second = sync_forms(client, engine, [deployed.asset_uid], again, progress=progress)
+            step(f"Synced again with a reconciliation sweep: {second[0].summary()}")
+    coverage = compute_coverage(engine, year)
     engine.dispose()
     return DemoResult(
         server_url=server.url,
-        asset_uid=asset_uid,
-        version_uid=asset.deployed_version_id,
-        posted=len(sent),
         database=str(database),
-        first_sync=first,
-        second_sync=second,
-        stored=stored,
-        by_region=by_region,
-        law_changes=law_changes,
-        seconds=time.perf_counter() - start,
+        deployed=deployed,
+        register=register,
+        simulated=simulated,
+        first_sync=first[0],
+        second_sync=second[0],
+        coverage=coverage,
+        year=year,
+        odk_validated=odk,
+        seconds=time.perf_counter() - started,
     )
 
 
-def _served_xform(client: KoboClient, asset_uid: str) -> XFormTemplate:
-    """The XForm as Collect downloads it: from the OpenRosa form list."""
-    for entry in client.openrosa.form_list():
-        if entry.form_id == asset_uid:
-            return load_xform(client.openrosa.download_xform(entry.download_url))
-    raise NswpError(f"the server's form list does not offer the deployed asset {asset_uid}")
+def _answering_members(engine: object, year: int, rng: random.Random) -> list[Member]:
+    """Most of the members active at the end of `year`, as the simulator's members."""
+    with transaction(engine) as conn:  # type: ignore[arg-type]
+        members = load_members(conn)
+    active = [m for m in members if is_active_on(m, date(year, 12, 31))]
+    chosen = sorted(rng.sample(active, round(len(active) * ANSWER_SHARE)), key=lambda m: m.code)
+    return [
+        Member(m.region, m.country, m.preferred_language, m.code[:2], code=m.code) for m in chosen
+    ]
 
 
-def _post_members(
-    client: KoboClient,
-    form: XFormTemplate,
-    count: int,
-    rng: random.Random,
-    progress: ProgressFactory,
-) -> dict[str, dict[str, object]]:
-    """Post `count` members; returns their answers by instanceID."""
-    sent: dict[str, dict[str, object]] = {}
-    with progress("Posting submissions", count) as advance:
-        for index in range(count):
-            instance_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            answers = demo_answers(rng, index)
-            client.openrosa.submit(build_instance(form, answers, instance_id=instance_id))
-            sent[instance_id] = answers
-            advance(1)
-    return sent
-
-
-def _edit_and_delete(
-    client: KoboClient,
-    form: XFormTemplate,
-    asset_uid: str,
-    sent: dict[str, dict[str, object]],
-    rng: random.Random,
-) -> None:
-    """Change one member's answer as Enketo would (same record, new instanceID), delete one."""
-    first, *rest = client.submissions.iter_submissions(asset_uid, page_size=2)
-    answers = {**sent[first.root_uuid or ""], "org/leaders_mentored": "42"}
-    new_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    client.openrosa.submit(
-        build_instance(form, answers, instance_id=new_id, deprecated_id=first.instance_id)
-    )
-    if rest:
-        client.submissions.delete(asset_uid, rest[0].id)
-
-
-def _stored_counts(engine: Engine, asset_uid: str) -> tuple[int, dict[str, int], int]:
-    """Live submissions, their regions and law changes, read back from the database."""
-    sub, answer, repeat = StoredSubmission, Answer, RepeatRow
-    live = (sub.asset_uid == asset_uid) & sub.deleted_at.is_(None)  # type: ignore[union-attr]
-    with session_scope(engine) as session:
-        stored = session.exec(select(func.count()).select_from(sub).where(live)).one()
-        regions = session.exec(
-            select(answer.value, func.count())
-            .join(sub, answer.submission_id == sub.id)
-            .where(live, answer.path == "org/region")
-            .group_by(answer.value)
-        ).all()
-        changes = session.exec(
-            select(func.count())
-            .select_from(repeat)
-            .join(sub, repeat.submission_id == sub.id)
-            .where(live, repeat.path == "law_changes")
-        ).one()
-    return stored, {str(region): n for region, n in sorted(regions)}, changes
+def _delete_and_reject(client: KoboClient, asset_uid: str) -> None:
+    first, second, *_ = client.submissions.iter_submissions(asset_uid, fields=["_id"])
+    client.submissions.delete(asset_uid, first.id)
+    client.submissions.set_validation_status(asset_uid, second.id, "validation_status_not_approved")

@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -103,16 +103,25 @@ def load_served_form(client: KoboClient, asset_uid: str) -> ServedForm:
 
 
 def iter_members(
-    form: ServedForm, count: int, *, seed: int = DEFAULT_SEED, today: date | None = None
+    form: ServedForm,
+    count: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    members: Sequence[Member] = (),
 ) -> Iterator[SimulatedMember]:
-    """`count` simulated members, each with its filled instance; deterministic in `seed`."""
+    """`count` simulated members, each with its filled instance; deterministic in `seed`.
+
+    The first ones answer as the given `members` (e.g. from the register: their own code,
+    region, country and language); the rest are drawn at random.
+    """
     if count < 0:
         raise ValueError("count must be >= 0")
     rng = random.Random(seed)
     filler = FormFiller(form.model, rng, today=today)
     used_codes: set[str] = set()
-    for _ in range(count):
-        member = draw_member(form.model, rng)
+    for index in range(count):
+        member = members[index] if index < len(members) else draw_member(form.model, rng)
         doc = filler.fill(MemberAnswerer(member, rng, used_codes))
         values = instance_values(form.model, doc)
         instance_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -127,6 +136,7 @@ def simulate(
     *,
     seed: int = DEFAULT_SEED,
     today: date | None = None,
+    members: Sequence[Member] = (),
     progress: ProgressFactory = no_progress,
 ) -> SimulationResult:
     """Fill the deployed form for `count` members and post each as an OpenRosa submission.
@@ -141,7 +151,7 @@ def simulate(
     languages: Counter[str] = Counter()
     ids: list[str] = []
     with progress("Posting simulated submissions", count) as advance:
-        for sim in iter_members(form, count, seed=seed, today=today):
+        for sim in iter_members(form, count, seed=seed, today=today, members=members):
             result = client.openrosa.submit(sim.xml)
             posted += 1
             duplicates += int(result.duplicate)

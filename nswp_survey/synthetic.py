@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from nswp_survey.forms.questions import FormModel, Question
 
@@ -92,6 +93,7 @@ class Member:
     country: str
     language: str
     code_prefix: str
+    code: str | None = None  # a register member's own code; None draws one from the prefix
 
 
 def _items(model: FormModel, list_name: str) -> list[dict[str, str]]:
@@ -130,6 +132,8 @@ class MemberAnswerer:
 
     def texts(self, question: Question) -> Sequence[str]:
         member, rng = self.member, self.rng
+        if member.code and "code" in question.name:
+            return [member.code]
         codes = [f"{member.code_prefix}-{rng.randint(1, 9999):04d}" for _ in range(5)]
         phrases = PHRASES.get(member.language, PHRASES["en"])
         text = " ".join(rng.sample(phrases, rng.randint(1, 2)))
@@ -138,9 +142,45 @@ class MemberAnswerer:
         return [*codes, url] if "code" in question.name else [text, url]
 
     def accept(self, question: Question, value: str) -> bool:
-        if "code" not in question.name:
+        if "code" not in question.name or value == self.member.code:
             return True
         if value in self.used_codes:
             return False
         self.used_codes.add(value)
         return True
+
+
+# --- the small "member pulse" form (forms/demo_pulse.xlsx) -------------------------------
+# Tests and benchmarks use it where the annual survey's size would only cost time: answers
+# are drawn directly, without the XForm-driven filler.
+
+PULSE_FORM = Path(__file__).resolve().parent.parent / "forms" / "demo_pulse.xlsx"
+PULSE_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "africa": ("KEN", "ZAF", "NGA", "UGA", "ZWE", "SEN"),
+    "asia_pacific": ("THA", "IND", "IDN", "PHL", "KHM", "NZL"),
+    "europe": ("DEU", "FRA", "ESP", "KGZ", "RUS", "GBR"),
+    "lac": ("ARG", "BRA", "COL", "MEX", "PER", "ECU"),
+    "nac": ("CAN", "USA", "JAM", "GUY", "DOM", "TTO"),
+}
+PULSE_LAW_AREAS = ("criminal", "health", "labour", "migration", "other")
+PULSE_DIRECTIONS = ("positive", "negative", "mixed")
+
+
+def pulse_answers(rng: random.Random, index: int) -> dict[str, object]:
+    """Plausible answers of one member organisation to the pulse form."""
+    region = rng.choice(sorted(PULSE_COUNTRIES))
+    if rng.random() < 0.03:
+        return {"consent": "no"}
+    changes = [
+        {"law_area": rng.choice(PULSE_LAW_AREAS), "law_direction": rng.choice(PULSE_DIRECTIONS)}
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
+    ]
+    return {
+        "consent": "yes",
+        "member_code": f"{region[:3].upper()}-{index % 1000:03d}",
+        "org/region": region,
+        "org/country": rng.choice(PULSE_COUNTRIES[region]),
+        "org/sw_led": "yes" if rng.random() < 0.85 else "no",
+        "org/leaders_mentored": str(rng.randint(0, 25)),
+        "law_changes": changes,
+    }

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from nswp_survey.cli.app import (
-    AppContext,
-    cli,
-    pass_app,
-)
+from nswp_survey.cli.app import AppContext, cli, pass_app
 from nswp_survey.console import out_console, progress_bar, progress_enabled
 
 
 @cli.command()
-@click.option("--submissions", "-n", default=300, show_default=True, help="Members to simulate.")
 @click.option("--seed", default=2026, show_default=True, help="Seed for the simulated answers.")
 @click.option(
     "--database",
@@ -26,42 +22,46 @@ from nswp_survey.console import out_console, progress_bar, progress_enabled
     show_default=True,
     help="SQLite file the demo syncs into (replaced on each run; owner-only).",
 )
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend today is this date (YYYY-MM-DD); the survey year is the year before.",
+)
 @pass_app
-def demo(app: AppContext, submissions: int, seed: int, database: str) -> None:
+def demo(app: AppContext, seed: int, database: str, as_of: datetime | None) -> None:
     """Run the whole job end to end on this machine, with no Kobo account needed.
 
-    Starts a local Kobo sandbox, imports and deploys the demo form, posts simulated member
-    submissions as KoboCollect would, syncs them into a SQLite database, then edits one and
-    deletes one on the server and syncs again to show that both are picked up.
+    Starts a local Kobo sandbox, checks and deploys the annual member survey, imports the
+    sample register of fictitious members, lets most of them answer as KoboCollect would,
+    syncs into a SQLite database, deletes one answer and rejects another on the server and
+    syncs again, then prints the survey's coverage by region.
     """
     from nswp_survey.demo import run_demo
-
-    if submissions < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--submissions")
 
     def on_step(message: str) -> None:
         if not app.quiet:
             click.echo(f"- {message}", err=True)
 
     result = run_demo(
-        submissions=submissions,
         seed=seed,
         database=Path(database),
+        today=as_of.date() if as_of else None,
         on_step=on_step,
         progress=partial(progress_bar, enabled=progress_enabled(app.quiet)),
     )
-    table = Table(title="demo: member organisations in the database, by region")
-    table.add_column("region")
-    table.add_column("submissions", justify="right")
-    for region, count in result.by_region.items():
-        table.add_row(region, str(count))
-    declined = result.stored - sum(result.by_region.values())
-    if declined:
-        table.add_row("(declined to take part)", str(declined))
+    coverage = result.coverage
+    table = Table(title=f"survey year {result.year}: coverage by region")
+    for column in ("region", "active members", "answered", "coverage"):
+        table.add_column(column, justify="left" if column == "region" else "right")
+    total = coverage.total
+    for cell in (*coverage.by_region, total):
+        share = "-" if cell.coverage is None else f"{cell.coverage:.0%}"
+        table.add_row(cell.region, str(cell.active), str(cell.responded), share)
     out_console.print(table)
+    click.echo(coverage.summary())
     click.echo(
-        f"demo ok: posted {result.posted}, synced {result.first_sync.new} new; "
+        f"demo ok: {result.simulated.posted} answers posted, {result.first_sync.new} synced; "
         f"then {result.second_sync.updated} updated and {result.second_sync.deleted} deleted; "
-        f"{result.stored} in {result.database}, {result.law_changes} law changes, "
-        f"{result.seconds:.1f} s"
+        f"database {result.database}; {result.seconds:.1f} s"
     )

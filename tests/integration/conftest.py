@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from nswp_survey.config import KoboSettings
-from nswp_survey.demo import DEFAULT_FORM, demo_answers
 from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import SandboxServer
+from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 
 @pytest.fixture
@@ -41,11 +41,11 @@ class DeployedForm:
     xform: XFormTemplate
 
     def instance(self, index: int, **kwargs: str) -> bytes:
-        answers = demo_answers(random.Random(index), index)
+        answers = pulse_answers(random.Random(index), index)
         return build_instance(self.xform, answers, **kwargs)
 
 
-def deploy_form(client: KoboClient, path: Path = DEFAULT_FORM) -> DeployedForm:
+def deploy_form(client: KoboClient, path: Path = PULSE_FORM) -> DeployedForm:
     uid = client.assets.import_xlsform(path, name=path.stem)
     client.assets.deploy(uid)
     entry = next(e for e in client.openrosa.form_list() if e.form_id == uid)

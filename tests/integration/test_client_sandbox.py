@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 
 from nswp_survey.config import KoboSettings
-from nswp_survey.demo import DEFAULT_FORM
 from nswp_survey.errors import KoboAuthError, KoboNotFoundError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import Faults, SandboxServer
+from nswp_survey.synthetic import PULSE_FORM
 
 from .conftest import DeployedForm, deploy_form, make_client
 
@@ -40,7 +40,7 @@ def test_redeploy_keeps_the_uid_and_adds_a_version(
     client: KoboClient, deployed: DeployedForm, tmp_path: Path
 ) -> None:
     changed = tmp_path / "demo_pulse.xlsx"
-    shutil.copy(DEFAULT_FORM, changed)
+    shutil.copy(PULSE_FORM, changed)
     book = openpyxl.load_workbook(changed)
     sheet = book["survey"]
     header = [cell.value for cell in sheet[1]]

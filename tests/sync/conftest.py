@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from nswp_survey.config import KoboSettings
-from nswp_survey.demo import DEFAULT_FORM, demo_answers
 from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import SandboxServer
 from nswp_survey.store import make_engine, migrate
+from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ class Survey:
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
         with client_for(server) as client:
-            self.asset_uid = client.assets.import_xlsform(DEFAULT_FORM, name="demo_pulse")
+            self.asset_uid = client.assets.import_xlsform(PULSE_FORM, name="demo_pulse")
             client.assets.deploy(self.asset_uid)
             entry = next(e for e in client.openrosa.form_list() if e.form_id == self.asset_uid)
             self.xform: XFormTemplate = load_xform(
@@ -68,7 +68,7 @@ class Survey:
             index = self.posted
             xml = build_instance(
                 self.xform,
-                demo_answers(random.Random(index), index),
+                pulse_answers(random.Random(index), index),
                 instance_id=f"00000000-0000-4000-8000-{index:012d}",
             )
             assert self.server.ingest_xml(xml)["status"] == 201

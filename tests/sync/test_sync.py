@@ -76,9 +76,9 @@ def test_reconcile_updates_edits_keeps_old_version_and_tombstones_deletes(
         edited, deleted, approved = subs[0], subs[1], subs[2]
         import random
 
-        from nswp_survey.demo import demo_answers
+        from nswp_survey.synthetic import pulse_answers
 
-        answers = {**demo_answers(random.Random(0), 0), "consent": "no"}
+        answers = {**pulse_answers(random.Random(0), 0), "consent": "no"}
         from nswp_survey.forms.xform import build_instance
 
         client.openrosa.submit(
