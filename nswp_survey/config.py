@@ -54,11 +54,14 @@ class KoboSettings:
         object.__setattr__(self, "url", url)
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"kobo.url must start with https:// (got {url!r})")
-        if url.startswith("http://") and not (self.allow_insecure_http or _is_loopback_url(url)):
-            raise ConfigError(
-                f"kobo.url {url} is plain http to a non-local host: the token would travel "
-                "unencrypted; use https:// or set kobo.allow_insecure_http = true"
-            )
+        for key, value in (("kobo.url", url), ("kobo.openrosa_url", self.openrosa_url)):
+            if value and value.startswith("http://") and not (
+                self.allow_insecure_http or _is_loopback_url(value)
+            ):
+                raise ConfigError(
+                    f"{key} {value} is plain http to a non-local host: the token would travel "
+                    "unencrypted; use https:// or set kobo.allow_insecure_http = true"
+                )
         if self.timeout <= 0 or self.max_retries < 0 or self.backoff < 0:
             raise ConfigError("kobo.timeout must be > 0, kobo.max_retries and kobo.backoff >= 0")
         if not 1 <= self.page_size <= 30000:

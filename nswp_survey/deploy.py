@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,19 @@ def _live_version(engine: Engine, asset: Asset, digest: str) -> FormVersion | No
     return None
 
 
+def _server_asset(client: KoboClient, name: str, form_id: str) -> Asset | None:
+    """The newest survey asset on the server named `name` whose form has `form_id`."""
+    found: list[Asset] = []
+    for listed in client.assets.list():
+        if listed.name != name:
+            continue
+        asset = client.assets.get(listed.uid)
+        if _content_form_id(asset.content) == form_id:
+            found.append(asset)
+    found.sort(key=lambda a: a.date_modified or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return found[0] if found else None
+
+
 def deploy_form(
     client: KoboClient,
     engine: Engine,
@@ -142,10 +155,11 @@ def deploy_form(
     """Check `form_path`, then create and deploy it, or replace and redeploy its asset.
 
     The asset is `asset_uid`, else the one last deployed from a workbook with the same
-    settings `form_id` (per the store), else a new one. Nothing is sent when the form
-    fails the check (FormValidationError lists the problems), when the recorded latest
-    deployment has the same workbook hash and is what the server has deployed
-    ("unchanged"), or with `dry_run` (the plan is returned).
+    settings `form_id` (per the store), else a survey on the server with the same title and
+    `form_id` (left by a deploy that was killed before it recorded it), else a new one.
+    Nothing is sent when the form fails the check (FormValidationError lists the
+    problems), when the recorded latest deployment has the same workbook hash and is what
+    the server has deployed ("unchanged"), or with `dry_run` (the plan is returned).
     """
     form_path = Path(form_path)
     report = check_form(form_path, odk_validate=odk_validate)
@@ -170,6 +184,11 @@ def deploy_form(
                 asset = None  # deleted on the server: deploy it afresh
     elif asset_uid is not None:
         asset = client.assets.get(asset_uid)
+    name = settings.get("form_title") or form_path.stem
+    if asset is None and asset_uid is None and form_id:
+        # Not in the store: a deploy killed between creating the asset and recording it
+        # left it on the server; take it rather than create a second one.
+        asset = _server_asset(client, name, form_id)
 
     def result(action: str, uid: str | None, version: str | None, at: datetime | None) -> Any:
         return DeployResult(action, uid, version, form_version, digest, at, form_id)
@@ -181,7 +200,6 @@ def deploy_form(
         if asset is None:
             return result("would create", None, None, None)
         return result("would redeploy", asset.uid, asset.deployed_version_id, None)
-    name = settings.get("form_title") or form_path.stem
     if asset is None:
         uid = client.assets.import_xlsform(form_path, name=name)
         deployment = client.assets.deploy(uid)

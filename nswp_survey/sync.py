@@ -6,8 +6,9 @@ kpi-api.md §5), page by page by `_id`, and commits each page together with the 
 transaction: a run killed anywhere resumes from the last committed page, and upserts by `_id`
 make re-reading harmless. Kobo has no modified-at field and deletes for good, so a
 reconciliation sweep lists only `_id`, `_uuid` and validation status of every submission,
-re-fetches those whose `_uuid` (an edit) or status changed, and tombstones the ids that are
-gone. Only one sync runs at a time (`acquire_sync_lock`).
+re-fetches those whose `_uuid` (an edit) or status changed (or that were never stored, as a
+page may skip one), and tombstones the ids that are gone. Only one sync runs at a time
+(`acquire_sync_lock`).
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ def _reconcile(
     options: SyncOptions,
     progress: ProgressFactory,
 ) -> SyncResult:
-    """Find edits, validation changes and deletions with a light sweep of every `_id`."""
+    """Find edits, validation changes, deletions and missed ids with a sweep of every `_id`."""
     uid = result.asset_uid
     with transaction(engine) as conn:
         stored = load_fingerprints(conn, uid)
@@ -254,7 +255,8 @@ def _reconcile(
             for sub in page.results:
                 present.add(sub.id)
                 known = stored.get(sub.id)
-                if known is not None and known != (sub.uuid, sub.validation_status):
+                # An id we never stored (a page that skipped it) is fetched like an edit.
+                if known != (sub.uuid, sub.validation_status):
                     changed.append(sub.id)
             advance(len(page.results))
     counts = UpsertCounts()
@@ -267,6 +269,7 @@ def _reconcile(
     log.info("reconciled %s: %d re-fetched, %d tombstoned", uid, len(changed), deleted)
     return replace(
         result,
+        new=result.new + counts.new,
         updated=result.updated + counts.updated,
         unchanged=result.unchanged,
         deleted=result.deleted + deleted,

@@ -153,3 +153,8 @@ def test_mask_token() -> None:
     assert mask_token(None) == "(not set)"
     assert mask_token("short") == "****"
     assert mask_token(TOKEN) == "****4567"
+
+
+def test_plain_http_openrosa_host_is_refused_too() -> None:
+    with pytest.raises(ConfigError, match=r"kobo\.openrosa_url http://kc\.example\.org"):
+        KoboSettings(url="https://kf.example.org", openrosa_url="http://kc.example.org")

@@ -1,0 +1,354 @@
+"""Reliability suite: a sandbox on 127.0.0.1, a rewriting proxy, real databases, a report.
+
+Every test carries `@pytest.mark.reliability(suite, scenario, injected, expected)`. With
+`NSWP_RELIABILITY_REPORT=docs/reliability.md`, the run writes the table of what was tried and
+whether it held (see `pytest_sessionfinish`). `{name}` in the texts is filled from the
+test's parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine, select
+
+from nswp_survey.config import KoboSettings
+from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
+from nswp_survey.kobo import KoboClient
+from nswp_survey.sandbox import SandboxServer
+from nswp_survey.store import get_cursor, make_engine, migrate, transaction
+from nswp_survey.store.models import Submission
+from nswp_survey.sync import SyncOptions, SyncResult, sync_forms
+from nswp_survey.synthetic import PULSE_FORM, pulse_answers
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUB = Submission.__table__.c
+REPORT_ENV = "NSWP_RELIABILITY_REPORT"
+SUITES = {
+    "faults": "1. Faults during a sync",
+    "crash": "2. Crashes (SIGKILL) and reruns",
+    "input": "3. Bad input",
+    "secrets": "4. Secrets and access",
+}
+
+
+# -- the sandbox, the demo form and the database -----------------------------------------
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+def client_for(url: str, token: str, **overrides: Any) -> KoboClient:
+    """A client that does not really wait between retries (pass `sleep=` to see the waits)."""
+    sleep = overrides.pop("sleep", lambda seconds: None)
+    settings = KoboSettings(url=url, token=token, openrosa_url=url, **overrides)
+    return KoboClient(settings, sleep=sleep)
+
+
+class Survey:
+    """The demo form deployed on a sandbox, and a quick way to add members to it."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        with client_for(server.url, server.token) as client:
+            self.asset_uid = client.assets.import_xlsform(PULSE_FORM, name="demo_pulse")
+            client.assets.deploy(self.asset_uid)
+            entry = next(e for e in client.openrosa.form_list() if e.form_id == self.asset_uid)
+            self.xform: XFormTemplate = load_xform(
+                client.openrosa.download_xform(entry.download_url)
+            )
+        self.posted = 0
+
+    def instance(self, index: int) -> bytes:
+        return build_instance(
+            self.xform,
+            pulse_answers(random.Random(index), index),
+            instance_id=f"00000000-0000-4000-8000-{index:012d}",
+        )
+
+    def add(self, count: int) -> None:
+        """Ingest `count` members through the sandbox's OpenRosa code path (no HTTP)."""
+        for _ in range(count):
+            assert self.server.ingest_xml(self.instance(self.posted))["status"] == 201
+            self.posted += 1
+
+    def server_records(self) -> dict[int, dict[str, Any]]:
+        with client_for(self.server.url, self.server.token) as client:
+            return {s.id: s.raw for s in client.submissions.iter_submissions(self.asset_uid)}
+
+    def server_ids(self) -> list[int]:
+        return sorted(self.server_records())
+
+    def delete(self, submission_id: int) -> None:
+        with client_for(self.server.url, self.server.token) as client:
+            client.submissions.delete(self.asset_uid, submission_id)
+
+
+@pytest.fixture
+def survey(sandbox: SandboxServer) -> Survey:
+    return Survey(sandbox)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nswp.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def sync(client: KoboClient, engine: Engine, survey: Survey, **options: Any) -> SyncResult:
+    options.setdefault("reconcile", False)
+    return sync_forms(client, engine, [survey.asset_uid], SyncOptions(**options))[0]
+
+
+def stored(engine: Engine, asset_uid: str, *, live: bool = True) -> dict[int, dict[str, Any]]:
+    """kobo_id -> raw JSON of the stored submissions (live ones only by default)."""
+    query = select(SUB.kobo_id, SUB.raw_json).where(SUB.asset_uid == asset_uid)
+    if live:
+        query = query.where(SUB.deleted_at.is_(None))
+    with transaction(engine) as conn:
+        rows = conn.execute(query.order_by(SUB.kobo_id)).all()
+    ids = [row[0] for row in rows]
+    assert len(ids) == len(set(ids)), "a submission is stored twice"
+    return {row[0]: _raw(row[1]) for row in rows}
+
+
+def _raw(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str | bytes) else dict(value)
+
+
+def cursor_of(engine: Engine, asset_uid: str) -> int | None:
+    with transaction(engine) as conn:
+        return get_cursor(conn, asset_uid)
+
+
+def assert_equal_to_server(engine: Engine, survey: Survey) -> None:
+    """The store holds exactly the server's records, each once, with the same JSON."""
+    server = survey.server_records()
+    mine = stored(engine, survey.asset_uid)
+    assert sorted(mine) == sorted(server)
+    for kobo_id, raw in server.items():
+        assert mine[kobo_id] == raw, f"submission {kobo_id} differs from the server's"
+
+
+def assert_whole_pages(engine: Engine, survey: Survey, page_size: int) -> list[int]:
+    """After a failed sync: the first k full pages of the server, the cursor at the last."""
+    ids = sorted(stored(engine, survey.asset_uid))
+    server = survey.server_ids()
+    assert len(ids) % page_size == 0, f"a half-written page: {len(ids)} rows"
+    assert ids == server[: len(ids)]
+    assert cursor_of(engine, survey.asset_uid) == (ids[-1] if ids else None)
+    return ids
+
+
+# -- a rewriting proxy on 127.0.0.1 --------------------------------------------------------
+@dataclass
+class Exchange:
+    """One request through the proxy and the answer that will go back."""
+
+    method: str
+    path: str  # with the query string
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def set_json(self, value: Any) -> None:
+        self.body = json.dumps(value).encode()
+        self.headers["Content-Type"] = "application/json"
+
+    def is_data_list(self, asset_uid: str) -> bool:
+        return self.method == "GET" and self.path.startswith(f"/api/v2/assets/{asset_uid}/data/?")
+
+
+Rewrite = Callable[[Exchange], None]
+_KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "location")
+
+
+class Proxy:
+    """Forwards to `target` (None: answers `{}` itself) and lets `rewrite` change answers.
+
+    `next` links come out pointing at the proxy (the Host header is the proxy's). `release`
+    is set when the proxy stops, so a rewrite that holds an answer never outlives the test.
+    """
+
+    def __init__(self, target: str | None, rewrite: Rewrite | None = None) -> None:
+        self.target = target
+        self.rewrite = rewrite
+        self.seen: list[str] = []
+        self.release = threading.Event()
+        self._upstream = requests.Session()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                ex = proxy.forward(self.command, self.path, dict(self.headers.items()), body)
+                if ex.status == 0:  # drop the connection without an answer
+                    self.close_connection = True
+                    return
+                self.send_response(ex.status)
+                for name, value in ex.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(ex.body)))
+                self.end_headers()
+                self.wfile.write(ex.body)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Exchange:
+        self.seen.append(f"{method} {path}")
+        ex = Exchange(method, path)
+        if self.target is not None:
+            sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+            sent["Host"] = self.url.removeprefix("http://")
+            answer = self._upstream.request(
+                method, self.target + path, headers=sent, data=body, timeout=30,
+                allow_redirects=False,
+            )  # fmt: skip
+            ex.status = answer.status_code
+            ex.headers = {k: v for k, v in answer.headers.items() if k.lower() in _KEPT_HEADERS}
+            ex.body = answer.content
+        else:
+            ex.set_json({})
+        if self.rewrite is not None:
+            self.rewrite(ex)
+        return ex
+
+    def __enter__(self) -> Proxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self._httpd.shutdown()
+        self._thread.join()
+        self._httpd.server_close()
+        self._upstream.close()
+
+
+@pytest.fixture
+def proxy(sandbox: SandboxServer) -> Iterator[Proxy]:
+    """A proxy to the sandbox; a test sets `proxy.rewrite`."""
+    with Proxy(sandbox.url) as running:
+        yield running
+
+
+# -- the report -----------------------------------------------------------------------------
+@dataclass
+class Row:
+    suite: str
+    scenario: str
+    injected: str
+    expected: str
+    result: str = "not run"
+
+
+_ROWS = pytest.StashKey[dict[str, Row]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "reliability(suite, scenario, injected, expected): a row of docs/reliability.md",
+    )
+    config.stash[_ROWS] = {}
+
+
+def _format(text: str, params: dict[str, Any]) -> str:
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    marker = item.get_closest_marker("reliability")
+    if marker is None:
+        return report
+    rows = item.config.stash[_ROWS]
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if item.nodeid not in rows:
+        texts = [
+            _format(str(marker.kwargs[k]), params) for k in ("scenario", "injected", "expected")
+        ]
+        if params and texts[0] == marker.kwargs["scenario"]:  # tell parametrized rows apart
+            texts[0] += f" ({item.callspec.id})"  # type: ignore[attr-defined]
+        rows[item.nodeid] = Row(str(marker.kwargs["suite"]), *texts)
+    row = rows[item.nodeid]
+    if report.failed:
+        row.result = "**failed**"
+    elif report.skipped and row.result == "not run":
+        row.result = "skipped"
+    elif report.when == "call" and report.passed:
+        row.result = "held"
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get(REPORT_ENV)
+    rows = session.config.stash.get(_ROWS, {})
+    if not target or not rows:
+        return
+    Path(target).write_text(render_report(list(rows.values())), encoding="utf-8")
+
+
+def render_report(rows: list[Row]) -> str:
+    held = sum(1 for row in rows if row.result == "held")
+    lines = [
+        "# Reliability and security: what was tried and what held",
+        "",
+        "<!-- Generated by tests/reliability/conftest.py; do not edit by hand. -->",
+        "",
+        "Produced from a run of `tests/reliability/` (issue #8). Regenerate with:",
+        "",
+        "```",
+        "NSWP_RELIABILITY_REPORT=docs/reliability.md .venv/bin/pytest tests/reliability",
+        "```",
+        "",
+        "Every fault goes over real HTTP on 127.0.0.1 (the sandbox, or a small rewriting proxy",
+        "in front of it) into a real SQLite file or PostgreSQL database. Crashes are real",
+        "SIGKILLs of `python -m nswp_survey` at seeded points; the CI run (`CI` set) uses fewer",
+        "points than a local run. *Held* means every assertion of the scenario passed.",
+        "",
+        f"**{held} of {len(rows)} scenarios held.**",
+    ]
+    for key, title in SUITES.items():
+        mine = [row for row in rows if row.suite == key]
+        if not mine:
+            continue
+        lines += ["", f"## {title}", "", "| Scenario | Injected | Expected | Result |"]
+        lines.append("|---|---|---|---|")
+        for row in mine:
+            cells = (row.scenario, row.injected, row.expected, row.result)
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
