@@ -55,8 +55,10 @@ class KoboSettings:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"kobo.url must start with https:// (got {url!r})")
         for key, value in (("kobo.url", url), ("kobo.openrosa_url", self.openrosa_url)):
-            if value and value.startswith("http://") and not (
-                self.allow_insecure_http or _is_loopback_url(value)
+            if (
+                value
+                and value.startswith("http://")
+                and not (self.allow_insecure_http or _is_loopback_url(value))
             ):
                 raise ConfigError(
                     f"{key} {value} is plain http to a non-local host: the token would travel "

@@ -121,3 +121,23 @@ def test_forms_check_of_a_missing_file_is_a_usage_error(runner: CliRunner) -> No
     result = runner.invoke(cli, ["forms", "check", "nope.xlsx"])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_forms_check_fails_when_the_catalogue_reads_a_missing_field(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    catalogue = (REPO_ROOT / "config" / "indicators.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "indicators.toml"
+    bad.write_text(catalogue.replace('field = "ccm_seat"', 'field = "ccm_seats"'), "utf-8")
+    form = REPO_ROOT / "forms" / "annual_member_survey.xlsx"
+    args = ["forms", "check", "--no-odk", "--catalogue", str(bad), str(form)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 4, result.output
+    assert "1 problem(s)" in result.output
+    assert "indicator POL-02: field 'ccm_seats' is not in the form" in result.output
+
+
+def test_forms_check_of_the_survey_includes_the_shipped_catalogue(runner: CliRunner) -> None:
+    form = REPO_ROOT / "forms" / "annual_member_survey.xlsx"
+    result = runner.invoke(cli, ["forms", "check", "--no-odk", str(form)])
+    assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from nswp_survey.cli import (  # noqa: F401
     deploy,
     doctor,
     forms,
+    indicators,
     members,
     sandbox,
     sync,
