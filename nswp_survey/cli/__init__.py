@@ -14,6 +14,7 @@ from nswp_survey.cli import (  # noqa: F401
     demo,
     deploy,
     doctor,
+    export,
     forms,
     indicators,
     members,

@@ -1,0 +1,118 @@
+"""`nswp-survey export`: regional packs (XLSX, CSV) of a survey year, with disclosure control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
+from nswp_survey.cli.indicators import PROJECT, load_checked
+from nswp_survey.console import out_console
+from nswp_survey.errors import ExportError
+
+
+@cli.command("export")
+@click.option("--region", required=True, help="Region code, `global`, or `all` (every region).")
+@click.option("--year", type=int, required=True, help="Survey (reporting) year.")
+@click.option("--lang", help="Language of titles and labels: en, fr, es, ru, zh (default: config).")
+@click.option(
+    "--format",
+    "formats",
+    default="xlsx,csv",
+    show_default=True,
+    help="Comma-separated: xlsx,csv.",
+)
+@click.option(
+    "--tier",
+    type=click.Choice(["public", "internal"]),
+    default="public",
+    show_default=True,
+    help="public: small cells suppressed; internal: Board and Secretariat.",
+)
+@click.option(
+    "--include-sensitive",
+    is_flag=True,
+    help="Keep high/medium-sensitivity fields (implies --tier internal).",
+)
+@click.option(
+    "--min-cell", type=click.IntRange(min=1), help="Smallest cell shown (default: config)."
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder.")
+@click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False))
+@click.option("--form", "form_path", type=click.Path(dir_okay=False), help="XLSForm fallback.")
+@pass_app
+def export(
+    app: AppContext,
+    region: str,
+    year: int,
+    lang: str | None,
+    formats: str,
+    tier: str,
+    include_sensitive: bool,
+    min_cell: int | None,
+    out_dir: str | None,
+    catalogue_path: str | None,
+    form_path: str | None,
+) -> None:
+    """Write one pack per region (`all`: every region plus `global`) under the export folder.
+
+    Each pack is <out>/<year>/<region>/nswp-<region>-<year>-<lang>.xlsx plus a folder of
+    CSVs: cover, indicators, law changes, responses (labels in the chosen language), the
+    data dictionary and the indicator definitions. Folders are 0700, files 0600.
+
+    \b
+    Examples:
+      nswp-survey export --region africa --year 2025 --lang fr
+      nswp-survey export --region all --year 2025 --format xlsx --out /secure/exports
+    """
+    from nswp_survey.export import build_pack, check_choice, load_export_form, write_pack
+    from nswp_survey.indicators import load_frames
+
+    settings = app.settings()
+    lang = lang or settings.export.language
+    try:
+        regions = check_choice(region, lang)
+    except ExportError as err:
+        hint = "--lang" if str(err).startswith("unknown language") else "--region"
+        raise click.BadParameter(str(err), param_hint=hint) from err
+    wanted = [part.strip() for part in formats.split(",") if part.strip()]
+    bad = [f for f in wanted if f not in ("xlsx", "csv")]
+    if bad or not wanted:
+        raise click.BadParameter(
+            f"unknown {', '.join(bad)}; valid: xlsx, csv", param_hint="--format"
+        )
+    tier = "internal" if include_sensitive else tier
+    engine = open_store(settings)
+    catalogue, schema = load_checked(catalogue_path, form_path, engine)
+    fallback = Path(form_path) if form_path else None
+    if fallback is None and catalogue.form:
+        base = catalogue.path.parent.parent if catalogue.path else Path.cwd()
+        fallback = next(
+            (p for p in (Path(catalogue.form), base / catalogue.form, PROJECT / catalogue.form)
+             if p.is_file()),
+            None,
+        )  # fmt: skip
+    form = load_export_form(engine, fallback)
+    frames = load_frames(engine, catalogue, years=[year], schema=form.schema or schema)
+    target = Path(out_dir or settings.export.dir)
+    for code in regions:
+        pack = build_pack(
+            engine,
+            catalogue,
+            frames,
+            form,
+            year,
+            code,
+            lang=lang,
+            tier=tier,
+            min_cell=min_cell or settings.export.min_cell,
+            include_sensitive=include_sensitive,
+        )
+        written = write_pack(pack, target, wanted)
+        if not app.quiet:
+            out_console.print(
+                f"{code}: {len(written)} files in {written[0].parent if written else target} "
+                f"({pack.tier}, {pack.suppressed} cells suppressed)",
+                highlight=False,
+            )

@@ -1,0 +1,265 @@
+"""Regional packs: build the tables of one region (or `global`) and year, write XLSX and CSV.
+
+Files land under `<dir>/<year>/<region>/`: `nswp-<region>-<year>-<lang>.xlsx` (one sheet per
+table) and the folder `nswp-<region>-<year>-<lang>-csv/` (one UTF-8 CSV per table). Folders
+are created 0700 and files 0600 (written to a private temporary file, then renamed).
+
+Example:
+    packs = build_packs(engine, catalogue, form, 2025, regions=["africa"], lang="fr")
+    for pack in packs:
+        write_pack(pack, Path("exports"), formats=("xlsx", "csv"))
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from sqlalchemy import Engine
+
+from nswp_survey.errors import ExportError
+from nswp_survey.export.form import ExportForm
+from nswp_survey.export.tables import (
+    definitions_table,
+    indicator_table,
+    is_small,
+    law_table,
+    response_tables,
+)
+from nswp_survey.indicators import Catalogue, Frames, compute_indicators
+from nswp_survey.register import compute_coverage
+from nswp_survey.register.codes import LANGUAGES, REGIONS
+
+GLOBAL = "global"
+FORMATS = ("xlsx", "csv")
+SENSITIVE_LINE = "includes sensitive fields"
+
+
+@dataclass
+class Pack:
+    """One region's (or the global) tables for a year, in one language and tier."""
+
+    region: str
+    year: int
+    lang: str
+    tier: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    suppressed: int = 0
+
+    @property
+    def stem(self) -> str:
+        return f"nswp-{self.region}-{self.year}-{self.lang}"
+
+
+def check_choice(region: str, lang: str) -> list[str]:
+    """The regions a `--region` value stands for; ExportError naming the valid values."""
+    if lang not in LANGUAGES:
+        raise ExportError(f"unknown language {lang!r}; valid: {', '.join(LANGUAGES)}")
+    if region == "all":
+        return [*REGIONS, GLOBAL]
+    if region not in (*REGIONS, GLOBAL):
+        valid = ", ".join((*REGIONS, GLOBAL, "all"))
+        raise ExportError(f"unknown region {region!r}; valid: {valid}")
+    return [region]
+
+
+def _coverage(engine: Engine, year: int, region: str) -> tuple[Any, Any]:
+    """(active members, coverage) of the region, or of everyone for the global pack."""
+    cov = compute_coverage(engine, year)
+    cell = cov.total
+    if region != GLOBAL:
+        cell = next((c for c in cov.by_region if c.region == region), None)
+    if cell is None or not cell.active:
+        return (cell.active if cell else 0), None
+    return cell.active, round(cell.coverage * 100, 1)
+
+
+def _cover(
+    pack: Pack,
+    responses: pd.DataFrame,
+    engine: Engine,
+    *,
+    public: bool,
+    min_cell: int,
+    include_sensitive: bool,
+    left_out: int,
+) -> pd.DataFrame:
+    active, coverage = _coverage(engine, pack.year, pack.region)
+    sw_led = responses.get("sw_led", pd.Series(dtype="object"))
+    answered = sw_led[sw_led.isin(["0", "1"])]
+    led = int(answered.eq("1").sum())
+    share: Any = round(led / len(answered) * 100, 1) if len(answered) else None
+    if public and (is_small(led, min_cell) or is_small(len(answered), min_cell)):
+        share = f"<{min_cell}"
+        pack.suppressed += 1
+    countries = responses.get("country", pd.Series(dtype="object")).dropna()
+    items: list[tuple[str, Any]] = [
+        ("region", pack.region),
+        ("year", pack.year),
+        ("responses", len(responses)),
+        ("active members", active),
+        ("coverage (%)", coverage),
+        ("countries", int(countries[countries.ne("")].nunique())),
+        ("SW-led share (%)", share),
+        ("language", pack.lang),
+        ("generated at", datetime.now(UTC).replace(microsecond=0).isoformat()),
+        ("tier", pack.tier),
+        ("minimum cell size", min_cell if public else None),
+        ("suppressed cells", pack.suppressed),
+        ("sensitive fields left out", left_out),
+    ]
+    if include_sensitive:
+        items.append((SENSITIVE_LINE, "yes"))
+    return pd.DataFrame(items, columns=["item", "value"])
+
+
+def build_pack(
+    engine: Engine,
+    catalogue: Catalogue,
+    frames: Frames,
+    form: ExportForm,
+    year: int,
+    region: str,
+    *,
+    lang: str = "en",
+    tier: str = "public",
+    min_cell: int = 3,
+    include_sensitive: bool = False,
+) -> Pack:
+    """Every table of one regional (or the global) pack; public tier = disclosure control."""
+    public = tier == "public"
+    pack = Pack(region, year, lang, tier)
+    scope = None if region == GLOBAL else region
+    by = ("region",) if region == GLOBAL else ("country",)
+    results = compute_indicators(frames, catalogue, year, scope, by, lang=lang)
+    responses = frames.responses[frames.responses["year"].eq(year)]
+    if scope:
+        responses = responses[responses.get("region", pd.Series(index=responses.index)).eq(scope)]
+    law = frames.law[frames.law["submission_id"].isin(responses["submission_id"])]
+    indicators, pack.suppressed = indicator_table(results, public=public, min_cell=min_cell)
+    rows, repeats, dictionary, left_out = response_tables(
+        engine,
+        responses,
+        form,
+        lang,
+        aliases=catalogue.aliases,
+        include_sensitive=include_sensitive,
+    )
+    cover = _cover(
+        pack,
+        responses,
+        engine,
+        public=public,
+        min_cell=min_cell,
+        include_sensitive=include_sensitive,
+        left_out=left_out,
+    )
+    pack.tables = {
+        "cover": cover,
+        "indicators": indicators,
+        "law_changes": law_table(law, form, lang, public=public),
+        "responses": rows,
+        **repeats,
+        "dictionary": dictionary,
+        "definitions": definitions_table(catalogue, lang),
+    }
+    return pack
+
+
+def build_packs(
+    engine: Engine,
+    catalogue: Catalogue,
+    frames: Frames,
+    form: ExportForm,
+    year: int,
+    regions: Iterable[str],
+    **options: Any,
+) -> list[Pack]:
+    return [build_pack(engine, catalogue, frames, form, year, r, **options) for r in regions]
+
+
+def _cell(value: Any) -> Any:
+    """pandas values -> what a spreadsheet cell holds (None for missing; ints stay ints)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def _write_private(target: Path, write: Any) -> Path:
+    """Write through `write(tmp_path)` to a 0600 temporary file, then rename it to `target`."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _rows(table: pd.DataFrame) -> list[list[Any]]:
+    return [[_cell(v) for v in row] for row in table.itertuples(index=False, name=None)]
+
+
+def write_xlsx(pack: Pack, path: Path) -> Path:
+    def write(tmp: Path) -> None:
+        book = openpyxl.Workbook(write_only=True)
+        for name, table in pack.tables.items():
+            sheet = book.create_sheet(name[:31])
+            sheet.append([str(c) for c in table.columns])
+            for row in _rows(table):
+                sheet.append(row)
+        book.save(tmp)
+
+    return _write_private(path, write)
+
+
+def write_csvs(pack: Pack, folder: Path) -> list[Path]:
+    _private_dir(folder)
+    written = []
+    for name, table in pack.tables.items():
+
+        def write(tmp: Path, table: pd.DataFrame = table) -> None:
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow([str(c) for c in table.columns])
+                writer.writerows(["" if v is None else v for v in row] for row in _rows(table))
+
+        written.append(_write_private(folder / f"{name}.csv", write))
+    return written
+
+
+def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """The pack's files under `<out_dir>/<year>/<region>/`; returns the paths written."""
+    if unknown := [f for f in formats if f not in FORMATS]:
+        raise ExportError(f"unknown format {', '.join(unknown)}; valid: {', '.join(FORMATS)}")
+    _private_dir(Path(out_dir))
+    _private_dir(Path(out_dir) / str(pack.year))
+    folder = _private_dir(Path(out_dir) / str(pack.year) / pack.region)
+    written: list[Path] = []
+    if "xlsx" in formats:
+        written.append(write_xlsx(pack, folder / f"{pack.stem}.xlsx"))
+    if "csv" in formats:
+        written += write_csvs(pack, folder / f"{pack.stem}-csv")
+    return written

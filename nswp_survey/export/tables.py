@@ -1,0 +1,242 @@
+"""The tables of a regional pack, as DataFrames: indicators (with disclosure control), law
+changes, responses (labels, select_multiple as 0/1 columns), the repeat rows, the data
+dictionary and the indicator definitions.
+
+Disclosure control (public tier): a cell is suppressed when the organisations behind it
+(`n`), or the organisations it counts (the numerator of an organisation-counting kind),
+are fewer than `min_cell` but more than zero; it then shows "<min_cell" and its numerator,
+denominator and n are blanked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, bindparam, text
+
+from nswp_survey.export.form import ExportForm
+from nswp_survey.indicators import Catalogue, IndicatorResult
+from nswp_survey.indicators.law import dedupe_changes
+from nswp_survey.indicators.load import pivot_answers
+from nswp_survey.indicators.results import MISSING
+
+# Kinds whose numerator is a number of organisations (suppressed when small, too).
+ORG_COUNT_KINDS = {"share", "distribution", "count", "distinct_countries"}
+INDICATOR_COLUMNS = ["id", "title", "breakdown", "value", "numerator", "denominator", "n", "note"]
+LAW_COLUMNS = ["country", "area", "stage", "direction", "month", "public_source", "reports"]
+NUMERIC_KINDS = {"integer", "decimal", "range"}
+_CHUNK = 500
+
+
+def is_small(n: Any, min_cell: int) -> bool:
+    return n is not None and not pd.isna(n) and 0 < float(n) < min_cell
+
+
+def suppress(kind: str, numerator: Any, n: Any, min_cell: int) -> bool:
+    """True when a cell counts fewer than `min_cell` organisations (zero is not disclosive)."""
+    if is_small(n, min_cell):
+        return True
+    return kind in ORG_COUNT_KINDS and is_small(numerator, min_cell)
+
+
+def indicator_table(
+    results: Sequence[IndicatorResult], *, public: bool, min_cell: int
+) -> tuple[pd.DataFrame, int]:
+    """One row per headline and per breakdown cell; and how many cells were suppressed."""
+    rows: list[dict[str, Any]] = []
+    suppressed = 0
+    for result in results:
+        entries = [("", result.value, result.numerator, result.denominator, result.n)]
+        entries += [
+            (" · ".join(label for _d, _c, label in row.keys), row.value, row.numerator,
+             row.denominator, row.n)
+            for row in result.rows
+        ]  # fmt: skip
+        for breakdown, value, numerator, denominator, n in entries:
+            row = dict(zip(INDICATOR_COLUMNS, [result.id, result.title, breakdown], strict=False))
+            row.update(value=value, numerator=numerator, denominator=denominator, n=n)
+            row["note"] = result.error or ""
+            if public and not result.error and suppress(result.kind, numerator, n, min_cell):
+                suppressed += 1
+                hidden = f"<{min_cell}"
+                row.update(value=hidden, numerator=None, denominator=None)
+                row["n"] = hidden if is_small(n, min_cell) else n
+            rows.append(row)
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS), suppressed
+
+
+def _labels(form: ExportForm, field: str, codes: str, lang: str) -> str:
+    parts = str(codes or "").split()
+    return "; ".join(form.schema.field_label(field, code, lang) for code in parts)
+
+
+def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -> pd.DataFrame:
+    """One row per de-duplicated change. Public tier: the country only when a source is public."""
+    if law.empty:
+        return pd.DataFrame(columns=LAW_COLUMNS)
+    law = law.reset_index(drop=True)
+    changes = dedupe_changes(law)
+    # change_id is the first report of the change (its smallest row position)
+    first = law.loc[changes["change_id"]].reset_index(drop=True)
+    month = first.get("lc_date", pd.Series("", index=first.index)).fillna("").astype(str).str[:7]
+    source_of = _sources(law)
+    sources = [source_of.get(int(i), "") for i in changes["change_id"]]
+    rows = []
+    for (_, change), when, source in zip(changes.iterrows(), month, sources, strict=True):
+        country = change["country"]
+        shown = "" if country == MISSING else form.schema.field_label("country", country, lang)
+        if public and not source:
+            shown = ""
+        rows.append(
+            {
+                "country": shown,
+                "area": _labels(form, "lc_area", change["lc_area"], lang),
+                "stage": _labels(form, "lc_stage", change["lc_stage"], lang),
+                "direction": _labels(form, "lc_direction", change["lc_direction"], lang),
+                "month": when,
+                "public_source": source,
+                "reports": int(change["reports"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=LAW_COLUMNS)
+
+
+def _sources(law: pd.DataFrame) -> dict[int, str]:
+    """For each report: the first public source given by a report of the same facts."""
+    if "lc_source" not in law:
+        return {}
+    facts = law[["country", "lc_level", "lc_stage", "lc_direction", "lc_area"]].fillna("")
+    key = facts.astype(str).agg("|".join, axis=1)
+    key += "|" + law.get("lc_date", pd.Series("", index=law.index)).fillna("").str[:7]
+    source = law["lc_source"].fillna("").astype(str).str.strip()
+    best = source.where(source.ne("")).groupby(key).transform("first").fillna("")
+    return {int(i): str(value) for i, value in best.items()}
+
+
+def load_answers(engine: Engine, submission_ids: Iterable[int]) -> pd.DataFrame:
+    """Every stored answer of these submissions: submission_id, repeat_row_id, path, value."""
+    ids = [int(i) for i in submission_ids]
+    stmt = text(
+        "SELECT submission_id, repeat_row_id, path, value FROM answer "
+        "WHERE submission_id IN :ids ORDER BY submission_id, repeat_row_id, id"
+    ).bindparams(bindparam("ids", expanding=True))
+    parts = []
+    with engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            parts.append(conn.execute(stmt, {"ids": ids[i : i + _CHUNK]}).all())
+    records = [tuple(row) for part in parts for row in part]
+    return pd.DataFrame.from_records(
+        records, columns=["submission_id", "repeat_row_id", "path", "value"]
+    )
+
+
+def _columns(
+    wide: pd.DataFrame, form: ExportForm, fields: Sequence[Any], lang: str, table: str
+) -> tuple[dict[str, pd.Series], list[dict[str, str]]]:
+    """Field answers -> labelled columns, and their data dictionary rows."""
+    out: dict[str, pd.Series] = {}
+    dictionary: list[dict[str, str]] = []
+    for info in fields:
+        raw = wide[info.name] if info.name in wide else pd.Series(None, index=wide.index)
+        raw = raw.astype("object").where(raw.notna() & raw.ne(""), None)
+        question = form.schema.question(info.name, lang)
+        entry = {"table": table, "field": info.name, "type": info.kind}
+        entry["sensitivity"] = form.level(info.name)
+        if info.kind == "select_multiple":
+            for choice in form.schema.choice_names(info.name) or []:
+                column = f"{info.name}/{choice}"
+                picked = raw.map(lambda v, c=choice: None if v is None else int(c in v.split()))
+                out[column] = picked
+                label = f"{question}: {form.schema.choice_label(info.list_name, choice, lang)}"
+                dictionary.append({**entry, "column": column, "label": label})
+            continue
+        if info.kind == "select_one":
+            out[info.name] = raw.map(
+                lambda v, f=info.name: None if v is None else form.schema.field_label(f, v, lang)
+            )
+        elif info.kind in NUMERIC_KINDS:
+            out[info.name] = pd.to_numeric(raw, errors="coerce").astype("object")
+        else:
+            out[info.name] = raw
+        dictionary.append({**entry, "column": info.name, "label": question})
+    return out, dictionary
+
+
+def response_tables(
+    engine: Engine,
+    responses: pd.DataFrame,
+    form: ExportForm,
+    lang: str,
+    *,
+    aliases: Mapping[str, str],
+    include_sensitive: bool,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame, int]:
+    """(responses, {repeat: rows}, data dictionary, number of sensitive fields left out)."""
+    ids = sorted(int(i) for i in responses["submission_id"])
+    number = {sid: i for i, sid in enumerate(ids, start=1)}
+    answers = load_answers(engine, ids)
+    top = answers[answers["repeat_row_id"].isna()]
+    wide = pivot_answers(top, "submission_id", aliases).reindex(ids)
+    left_out = 0
+
+    def wanted(fields: list[Any]) -> list[Any]:
+        nonlocal left_out
+        keep = [f for f in fields if include_sensitive or not form.is_sensitive(f.name)]
+        left_out += len(fields) - len(keep)
+        return keep
+
+    columns, dictionary = _columns(wide, form, wanted(form.data_fields()), lang, "responses")
+    main = pd.DataFrame({"response": [number[i] for i in ids], **columns}, index=wide.index)
+    repeats: dict[str, pd.DataFrame] = {}
+    for repeat in form.repeats():
+        inner = answers[answers["repeat_row_id"].notna()]
+        fields = wanted(form.data_fields(repeat))
+        inside = inner["path"].map(lambda p, r=repeat: r in str(p).split("/")[:-1])
+        inner = inner.loc[inside.astype(bool)]
+        rows = pivot_answers(inner, "repeat_row_id", aliases)
+        owner = inner.drop_duplicates("repeat_row_id").set_index("repeat_row_id")["submission_id"]
+        table = f"responses_{repeat}"
+        cols, entries = _columns(rows, form, fields, lang, table)
+        frame = pd.DataFrame(
+            {"response": rows.index.map(owner).map(number), **cols}, index=rows.index
+        )
+        repeats[table] = frame.reset_index(drop=True)
+        dictionary += entries
+    keys = [{"table": t, "column": "response", "field": "response", "type": "key"} for t in
+            ["responses", *repeats]]  # fmt: skip
+    for key in keys:
+        key.update(label="response number (links the tables)", sensitivity="low")
+    dict_columns = ["table", "column", "field", "label", "type", "sensitivity"]
+    return (
+        main.reset_index(drop=True),
+        repeats,
+        pd.DataFrame(keys + dictionary, columns=dict_columns),
+        left_out,
+    )
+
+
+def _conditions(conditions: Iterable[Any] | None) -> str:
+    return "; ".join(f"{c.field} {c.op} {c.value if c.value is not None else ''}".strip()
+                     for c in conditions or ())  # fmt: skip
+
+
+def definitions_table(catalogue: Catalogue, lang: str) -> pd.DataFrame:
+    """The catalogue: what each indicator counts and how."""
+    rows = []
+    for spec in catalogue.indicators:
+        kind = spec.kind or f"{spec.analysis}:{spec.measure or ''}".rstrip(":")
+        rows.append(
+            {
+                "id": spec.id,
+                "title": spec.title(lang),
+                "kind": kind,
+                "fields": ", ".join(spec.fields_read()),
+                "where": _conditions(spec.where),
+                "denominator": _conditions(spec.denominator) if spec.denominator else "R",
+                "framework": "; ".join(f"{k}: {v}" for k, v in spec.framework.items()),
+                "note": spec.note,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,180 @@
+"""`nswp-survey export` on the hand-worked year: sheets, values, suppression, sensitivity."""
+
+from __future__ import annotations
+
+import csv
+import stat
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from nswp_survey.cli import cli
+from nswp_survey.export import SENSITIVE_LINE, load_export_form
+from nswp_survey.indicators import compute_indicators, load_frames
+
+SHEETS = [
+    "cover",
+    "indicators",
+    "law_changes",
+    "responses",
+    "responses_law_change",
+    "dictionary",
+    "definitions",
+]
+
+
+def run(config: Path, out: Path, *args: str):
+    return CliRunner().invoke(
+        cli, ["--config", str(config), "export", "--year", "2025", "--out", str(out), *args]
+    )
+
+
+def sheets(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book}
+
+
+def export_book(config: Path, tmp_path: Path, *args: str, region: str = "africa", lang="en"):
+    out = tmp_path / "out"
+    result = run(config, out, "--region", region, "--lang", lang, *args)
+    assert result.exit_code == 0, result.output
+    return sheets(out / "2025" / region / f"nswp-{region}-2025-{lang}.xlsx")
+
+
+def cover(book: dict[str, list[tuple]]) -> dict[str, object]:
+    return {row[0]: (row[1] if len(row) > 1 else None) for row in book["cover"][1:]}
+
+
+def test_sheets_headers_and_values_match_compute_indicators(
+    config: Path, tmp_path: Path, export_engine, export_catalogue
+) -> None:
+    book = export_book(config, tmp_path, "--min-cell", "1")
+    assert list(book) == SHEETS
+    assert book["indicators"][0] == (
+        "id", "title", "breakdown", "value", "numerator", "denominator", "n", "note",
+    )  # fmt: skip
+    assert book["law_changes"][0][:3] == ("country", "area", "stage")
+    assert book["dictionary"][0] == ("table", "column", "field", "label", "type", "sensitivity")
+    form = load_export_form(export_engine)
+    frames = load_frames(export_engine, export_catalogue, years=[2025], schema=form.schema)
+    expected = compute_indicators(frames, export_catalogue, 2025, "africa", ("country",))
+    headline = {row[0]: row for row in book["indicators"][1:] if not row[2]}
+    for result in expected:
+        if result.error or result.value is None:
+            continue
+        row = headline[result.id]
+        assert row[1] == result.title
+        assert row[3] == pytest.approx(result.value)
+        assert row[6] == result.n
+    org = next(r for r in expected if r.id == "ORG-01")
+    assert headline["ORG-01"][4:6] == (org.numerator, org.denominator)
+    info = cover(book)
+    assert info["responses"] == 3
+    assert info["countries"] == 2
+    assert info["tier"] == "public"
+    assert SENSITIVE_LINE not in info
+    # L1 and L3 (same source) are one change, reported twice
+    kenya = [r for r in book["law_changes"][1:] if r[5] and "kenyalaw" in r[5]]
+    assert len(kenya) == 1 and kenya[0][6] == 2
+    assert len(book["law_changes"]) - 1 == 4
+    # the law_change repeat, keyed to its parent response (3 responses, 5 changes)
+    assert {r[0] for r in book["responses_law_change"][1:]} == {1, 2, 3}
+    assert len(book["responses_law_change"]) - 1 == 5
+
+
+def test_small_cells_are_suppressed_in_the_public_tier(config: Path, tmp_path: Path) -> None:
+    book = export_book(config, tmp_path)
+    rows = book["indicators"][1:]
+    kenya = next(r for r in rows if r[0] == "ORG-01" and r[2] == "Kenya")
+    assert kenya[3] == "<3" and kenya[4] is None and kenya[5] is None and kenya[6] == "<3"
+    headline = next(r for r in rows if r[0] == "MEM-03" and not r[2])
+    assert (headline[3], headline[6]) == (1, 3)  # 3 of 3 organisations: shown
+    hidden = sum(1 for r in rows if r[3] == "<3")
+    info = cover(book)
+    assert info["suppressed cells"] == hidden + (info["SW-led share (%)"] == "<3")
+    assert hidden > 0
+
+
+def test_internal_tier_shows_small_cells(config: Path, tmp_path: Path) -> None:
+    book = export_book(config, tmp_path, "--tier", "internal")
+    kenya = next(r for r in book["indicators"][1:] if r[0] == "ORG-01" and r[2] == "Kenya")
+    assert kenya[3:7] == (1, 2, 2, 2)
+    assert cover(book)["suppressed cells"] == 0
+
+
+def test_sensitive_fields_only_when_asked(config: Path, tmp_path: Path) -> None:
+    book = export_book(config, tmp_path)
+    header = book["responses"][0]
+    columns = {r[1] for r in book["dictionary"][1:]}
+    for field in ("member_code", "country", "budget_band"):
+        assert field not in header and field not in columns
+    assert not any(str(c).startswith("funding_sources/") for c in header)
+    assert "lc_source" not in book["responses_law_change"][0]
+    assert cover(book)["sensitive fields left out"] > 0
+
+    full = export_book(config, tmp_path, "--include-sensitive")
+    assert {"member_code", "country", "budget_band"} <= set(full["responses"][0])
+    assert "lc_source" in full["responses_law_change"][0]
+    info = cover(full)
+    assert info[SENSITIVE_LINE] == "yes"
+    assert info["tier"] == "internal"
+    assert info["sensitive fields left out"] == 0
+    level = {r[1]: r[5] for r in full["dictionary"][1:]}
+    assert level["registration"] == "high" and level["country"] == "medium"
+    codes = sorted(r[full["responses"][0].index("member_code")] for r in full["responses"][1:])
+    assert codes == ["AA-0001", "EE-0005", "II-0009"]
+
+
+def test_french_labels_differ_from_english(config: Path, tmp_path: Path) -> None:
+    en = export_book(config, tmp_path / "en")
+    fr = export_book(config, tmp_path / "fr", lang="fr")
+    region = en["responses"][0].index("region")
+    assert {r[region] for r in en["responses"][1:]} == {"Africa"}
+    assert {r[region] for r in fr["responses"][1:]} == {"Afrique"}
+    en_titles = {r[0]: r[1] for r in en["indicators"][1:]}
+    fr_titles = {r[0]: r[1] for r in fr["indicators"][1:]}
+    assert fr_titles["ORG-01"] == "Organisations dirigées par des travailleur·ses du sexe"
+    assert en_titles["ORG-01"] != fr_titles["ORG-01"]
+    en_labels = {r[1]: r[3] for r in en["dictionary"][1:]}
+    fr_labels = {r[1]: r[3] for r in fr["dictionary"][1:]}
+    assert en_labels["region"] != fr_labels["region"]
+
+
+def test_files_are_private_and_csvs_match(config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(config, out, "--region", "all", "--format", "xlsx,csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "2025").iterdir()) == [
+        "africa", "asia_pacific", "europe", "global", "lac", "nac",
+    ]  # fmt: skip
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+    folders = [out, *(p for p in out.rglob("*") if p.is_dir())]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in folders)
+    folder = out / "2025" / "global" / "nswp-global-2025-en-csv"
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(SHEETS)
+    raw = (folder / "indicators.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8").splitlines()))
+    book = sheets(out / "2025" / "global" / "nswp-global-2025-en.xlsx")
+    assert tuple(rows[0]) == book["indicators"][0]
+    assert len(rows) == len(book["indicators"])
+    assert cover(book)["responses"] == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--region", "antarctica"), ["antarctica", "africa", "global", "all"]),
+        (("--region", "africa", "--lang", "pt"), ["pt", "en", "fr", "es", "ru", "zh"]),
+        (("--region", "africa", "--format", "pdf"), ["pdf", "xlsx", "csv"]),
+    ],
+)
+def test_unknown_choices_exit_2(config: Path, tmp_path: Path, args, words) -> None:
+    result = run(config, tmp_path / "out", *args)
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.output
+    assert not (tmp_path / "out").exists()
