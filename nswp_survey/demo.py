@@ -11,7 +11,8 @@ memory; the demo's database is a SQLite file (owner-only) that is replaced on ea
 4. sync into the database;
 5. on the server, one submission is deleted and one is marked "not approved"; a second sync
    with a reconciliation sweep picks both up;
-6. coverage of the survey year by region, with who has not answered yet.
+6. coverage of the survey year by region, with who has not answered yet;
+7. the regional packs (XLSX and CSV, public tier, English) for each region and the globe.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from pathlib import Path
 
 from nswp_survey.config import KoboSettings
 from nswp_survey.deploy import DeployResult, deploy_form
+from nswp_survey.export import check_choice
+from nswp_survey.export.run import export_packs
+from nswp_survey.indicators import load_catalogue
 from nswp_survey.kobo import KoboClient
 from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.register import (
@@ -42,8 +46,11 @@ from nswp_survey.store.members import load_members
 from nswp_survey.sync import SyncOptions, SyncResult, sync_forms
 from nswp_survey.synthetic import Member
 
-SURVEY_FORM = Path(__file__).resolve().parent.parent / "forms" / "annual_member_survey.xlsx"
+PROJECT = Path(__file__).resolve().parent.parent
+SURVEY_FORM = PROJECT / "forms" / "annual_member_survey.xlsx"
+CATALOGUE = PROJECT / "config" / "indicators.toml"
 DEFAULT_DATABASE = Path("data/nswp-survey-demo.db")
+DEFAULT_EXPORTS = Path("data/demo-exports")
 ANSWER_SHARE = 0.8  # of active members, in the demo
 
 Step = Callable[[str], None]
@@ -61,6 +68,7 @@ class DemoResult:
     first_sync: SyncResult
     second_sync: SyncResult
     coverage: Coverage
+    packs: list[Path]
     year: int
     odk_validated: bool
     seconds: float
@@ -70,6 +78,7 @@ def run_demo(
     *,
     seed: int = 2026,
     database: Path = DEFAULT_DATABASE,
+    exports: Path = DEFAULT_EXPORTS,
     today: date | None = None,
     on_step: Step | None = None,
     progress: ProgressFactory = no_progress,
@@ -115,6 +124,17 @@ def run_demo(
             second = sync_forms(client, engine, [deployed.asset_uid], again, progress=progress)
             step(f"Synced again with a reconciliation sweep: {second[0].summary()}")
     coverage = compute_coverage(engine, year)
+    written = export_packs(
+        engine,
+        load_catalogue(CATALOGUE),
+        year,
+        check_choice("all", "en"),
+        exports,
+        form_fallback=SURVEY_FORM,
+        lang="en",
+    )
+    packs = [files[0] for _, files in written if files]
+    step(f"Wrote {len(packs)} regional packs (XLSX + CSV, public tier) under {exports}")
     engine.dispose()
     return DemoResult(
         server_url=server.url,
@@ -125,6 +145,7 @@ def run_demo(
         first_sync=first[0],
         second_sync=second[0],
         coverage=coverage,
+        packs=packs,
         year=year,
         odk_validated=odk,
         seconds=time.perf_counter() - started,

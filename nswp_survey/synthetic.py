@@ -82,7 +82,14 @@ PHRASES = {
     ),
 }
 # Answers a member gives more often than chance: (question name, value, probability).
-LEANINGS = (("consent", "yes", 0.97), ("any_change", "yes", 0.6))
+# Most NSWP members are sex-worker-led (domain.md §2): lean the shares that make `sw_led`.
+LEANINGS = (
+    ("consent", "yes", 0.97),
+    ("any_change", "yes", 0.6),
+    ("sw_board_share", "60_plus", 0.75),
+    ("sw_spokes_share", "60_plus", 0.8),
+    ("sw_staff_share", "60_plus", 0.7),
+)
 
 
 @dataclass(frozen=True)

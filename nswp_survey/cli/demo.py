@@ -23,19 +23,26 @@ from nswp_survey.console import out_console, progress_bar, progress_enabled
     help="SQLite file the demo syncs into (replaced on each run; owner-only).",
 )
 @click.option(
+    "--exports",
+    type=click.Path(file_okay=False),
+    default="data/demo-exports",
+    show_default=True,
+    help="Folder for the demo's regional packs (owner-only).",
+)
+@click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Pretend today is this date (YYYY-MM-DD); the survey year is the year before.",
 )
 @pass_app
-def demo(app: AppContext, seed: int, database: str, as_of: datetime | None) -> None:
+def demo(app: AppContext, seed: int, database: str, exports: str, as_of: datetime | None) -> None:
     """Run the whole job end to end on this machine, with no Kobo account needed.
 
     Starts a local Kobo sandbox, checks and deploys the annual member survey, imports the
     sample register of fictitious members, lets most of them answer as KoboCollect would,
     syncs into a SQLite database, deletes one answer and rejects another on the server and
-    syncs again, then prints the survey's coverage by region.
+    syncs again, prints the survey's coverage by region and writes the regional packs.
     """
     from nswp_survey.demo import run_demo
 
@@ -46,6 +53,7 @@ def demo(app: AppContext, seed: int, database: str, as_of: datetime | None) -> N
     result = run_demo(
         seed=seed,
         database=Path(database),
+        exports=Path(exports),
         today=as_of.date() if as_of else None,
         on_step=on_step,
         progress=partial(progress_bar, enabled=progress_enabled(app.quiet)),
@@ -55,11 +63,13 @@ def demo(app: AppContext, seed: int, database: str, as_of: datetime | None) -> N
     for column in ("region", "active members", "answered", "coverage"):
         table.add_column(column, justify="left" if column == "region" else "right")
     total = coverage.total
-    for cell in (*coverage.by_region, total):
+    for label, cell in [*((c.region, c) for c in coverage.by_region), ("all", total)]:
         share = "-" if cell.coverage is None else f"{cell.coverage:.0%}"
-        table.add_row(cell.region, str(cell.active), str(cell.responded), share)
+        table.add_row(label, str(cell.active), str(cell.responded), share)
     out_console.print(table)
     click.echo(coverage.summary())
+    for pack in result.packs:
+        click.echo(f"regional pack: {pack}")
     click.echo(
         f"demo ok: {result.simulated.posted} answers posted, {result.first_sync.new} synced; "
         f"then {result.second_sync.updated} updated and {result.second_sync.deleted} deleted; "

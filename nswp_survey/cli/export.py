@@ -66,8 +66,8 @@ def export(
       nswp-survey export --region africa --year 2025 --lang fr
       nswp-survey export --region all --year 2025 --format xlsx --out /secure/exports
     """
-    from nswp_survey.export import build_pack, check_choice, load_export_form, write_pack
-    from nswp_survey.indicators import load_frames
+    from nswp_survey.export import check_choice
+    from nswp_survey.export.run import export_packs
 
     settings = app.settings()
     lang = lang or settings.export.language
@@ -93,23 +93,23 @@ def export(
              if p.is_file()),
             None,
         )  # fmt: skip
-    form = load_export_form(engine, fallback)
-    frames = load_frames(engine, catalogue, years=[year], schema=form.schema or schema)
     target = Path(out_dir or settings.export.dir)
-    for code in regions:
-        pack = build_pack(
-            engine,
-            catalogue,
-            frames,
-            form,
-            year,
-            code,
-            lang=lang,
-            tier=tier,
-            min_cell=min_cell or settings.export.min_cell,
-            include_sensitive=include_sensitive,
-        )
-        written = write_pack(pack, target, wanted)
+    packs = export_packs(
+        engine,
+        catalogue,
+        year,
+        regions,
+        target,
+        formats=wanted,
+        form_fallback=fallback,
+        schema=schema,
+        lang=lang,
+        tier=tier,
+        min_cell=min_cell or settings.export.min_cell,
+        include_sensitive=include_sensitive,
+    )
+    for pack, written in packs:
+        code = pack.region
         if not app.quiet:
             out_console.print(
                 f"{code}: {len(written)} files in {written[0].parent if written else target} "

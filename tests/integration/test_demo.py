@@ -4,6 +4,7 @@ import stat
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
@@ -15,7 +16,8 @@ TODAY = date(2026, 11, 24)
 def test_run_demo_deploys_answers_syncs_reconciles_and_counts_coverage(tmp_path: Path) -> None:
     steps: list[str] = []
     database = tmp_path / "demo.db"
-    result = run_demo(seed=7, database=database, today=TODAY, on_step=steps.append)
+    exports = tmp_path / "exports"
+    result = run_demo(seed=7, database=database, exports=exports, today=TODAY, on_step=steps.append)
     assert result.year == 2025
     assert result.deployed.action == "created"
     assert result.register.added == 28
@@ -35,13 +37,23 @@ def test_run_demo_deploys_answers_syncs_reconciles_and_counts_coverage(tmp_path:
     assert sum(cell.active for cell in coverage.by_region) == 25
     assert any("deployed it as asset" in step for step in steps)
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    regions = ["africa", "asia_pacific", "europe", "lac", "nac", "global"]
+    assert result.packs == [
+        exports / "2025" / region / f"nswp-{region}-2025-en.xlsx" for region in regions
+    ]
+    sheets = openpyxl.load_workbook(result.packs[0], read_only=True).sheetnames
+    assert {"cover", "indicators", "law_changes", "dictionary"} <= set(sheets)
+    assert all(stat.S_IMODE(pack.stat().st_mode) == 0o600 for pack in result.packs)
 
 
 def test_demo_command_reports_coverage(tmp_path: Path) -> None:
     database = tmp_path / "demo.db"
     args = ["demo", "--seed", "1", "--database", str(database), "--as-of", "2026-11-24"]
+    args += ["--exports", str(tmp_path / "exports")]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "demo ok: 21 answers posted, 21 synced; then 1 updated and 1 deleted" in result.output
     assert "survey year 2025: 18 of 25 active members answered (72.0%)" in result.output
     assert database.exists()
+    assert "regional pack: " in result.output
+    assert "nswp-global-2025-en.xlsx" in result.output
