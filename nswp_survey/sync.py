@@ -271,7 +271,6 @@ def _reconcile(
         result,
         new=result.new + counts.new,
         updated=result.updated + counts.updated,
-        unchanged=result.unchanged,
         deleted=result.deleted + deleted,
         reconciled=True,
     )
