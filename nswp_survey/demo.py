@@ -12,7 +12,7 @@ memory; the demo's database is a SQLite file (owner-only) that is replaced on ea
 5. on the server, one submission is deleted and one is marked "not approved"; a second sync
    with a reconciliation sweep picks both up;
 6. coverage of the survey year by region, with who has not answered yet;
-7. the regional packs (XLSX and CSV, public tier, English) for each region and the globe.
+7. the regional packs (XLSX, CSV and an HTML report; public tier, English) per region.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def run_demo(
         lang="en",
     )
     packs = [files[0] for _, files in written if files]
-    step(f"Wrote {len(packs)} regional packs (XLSX + CSV, public tier) under {exports}")
+    step(f"Wrote {len(packs)} regional packs (XLSX, CSV, HTML; public tier) under {exports}")
     engine.dispose()
     return DemoResult(
         server_url=server.url,

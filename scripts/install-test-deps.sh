@@ -2,6 +2,7 @@
 # Install the Debian packages the tests need, only those missing (safe to run again):
 #   postgresql            initdb + pg_ctl, for the store tests' throwaway PostgreSQL server
 #   default-jre-headless  java, for ODK Validate
+#   chromium              headless browser, for the HTML report tests
 # apt-get update runs only when something has to be installed. Runs as root, or through
 # sudo when it is available. Called by scripts/test.sh.
 set -euo pipefail
@@ -14,9 +15,12 @@ fi
 if ! command -v java >/dev/null 2>&1; then
     missing+=(default-jre-headless)
 fi
+if ! command -v chromium >/dev/null 2>&1; then
+    missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-test-deps: all present (postgresql, java)"
+    echo "install-test-deps: all present (postgresql, java, chromium)"
     exit 0
 fi
 

@@ -1,4 +1,4 @@
-"""`nswp-survey export`: regional packs (XLSX, CSV) of a survey year, with disclosure control."""
+"""`nswp-survey export`: regional packs (XLSX, CSV, HTML) of a year, with disclosure control."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from nswp_survey.errors import ExportError
     "formats",
     default="xlsx,csv",
     show_default=True,
-    help="Comma-separated: xlsx,csv.",
+    help="Comma-separated: xlsx,csv,html (html: one self-contained report per region).",
 )
 @click.option(
     "--tier",
@@ -65,8 +65,9 @@ def export(
     Examples:
       nswp-survey export --region africa --year 2025 --lang fr
       nswp-survey export --region all --year 2025 --format xlsx --out /secure/exports
+      nswp-survey export --region africa --year 2025 --format xlsx,csv,html
     """
-    from nswp_survey.export import check_choice
+    from nswp_survey.export import FORMATS, check_choice
     from nswp_survey.export.run import export_packs
 
     settings = app.settings()
@@ -77,10 +78,10 @@ def export(
         hint = "--lang" if str(err).startswith("unknown language") else "--region"
         raise click.BadParameter(str(err), param_hint=hint) from err
     wanted = [part.strip() for part in formats.split(",") if part.strip()]
-    bad = [f for f in wanted if f not in ("xlsx", "csv")]
+    bad = [f for f in wanted if f not in FORMATS]
     if bad or not wanted:
         raise click.BadParameter(
-            f"unknown {', '.join(bad)}; valid: xlsx, csv", param_hint="--format"
+            f"unknown {', '.join(bad)}; valid: {', '.join(FORMATS)}", param_hint="--format"
         )
     tier = "internal" if include_sensitive else tier
     engine = open_store(settings)

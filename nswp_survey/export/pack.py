@@ -1,7 +1,8 @@
-"""Regional packs: build the tables of one region (or `global`) and year, write XLSX and CSV.
+"""Regional packs: build the tables of one region (or `global`) and year, write XLSX, CSV, HTML.
 
 Files land under `<dir>/<year>/<region>/`: `nswp-<region>-<year>-<lang>.xlsx` (one sheet per
-table) and the folder `nswp-<region>-<year>-<lang>-csv/` (one UTF-8 CSV per table). Folders
+table) and the folder `nswp-<region>-<year>-<lang>-csv/` (one UTF-8 CSV per table); on request a
+self-contained report `nswp-<region>-<year>-<lang>.html` (html.py). Folders
 are created 0700 and files 0600 (written to a private temporary file, then renamed).
 
 Example:
@@ -40,7 +41,8 @@ from nswp_survey.register import compute_coverage
 from nswp_survey.register.codes import LANGUAGES, REGIONS
 
 GLOBAL = "global"
-FORMATS = ("xlsx", "csv")
+FORMATS = ("xlsx", "csv", "html")
+DEFAULT_FORMATS = ("xlsx", "csv")
 SENSITIVE_LINE = "includes sensitive fields"
 
 
@@ -250,7 +252,7 @@ def write_csvs(pack: Pack, folder: Path) -> list[Path]:
     return written
 
 
-def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
+def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """The pack's files under `<out_dir>/<year>/<region>/`; returns the paths written."""
     if unknown := [f for f in formats if f not in FORMATS]:
         raise ExportError(f"unknown format {', '.join(unknown)}; valid: {', '.join(FORMATS)}")
@@ -262,4 +264,8 @@ def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = FORMATS) -> l
         written.append(write_xlsx(pack, folder / f"{pack.stem}.xlsx"))
     if "csv" in formats:
         written += write_csvs(pack, folder / f"{pack.stem}-csv")
+    if "html" in formats:
+        from nswp_survey.export.html import write_html  # html.py imports this module
+
+        written.append(write_html(pack, folder / f"{pack.stem}.html"))
     return written

@@ -1,0 +1,102 @@
+"""Small inline-SVG charts for the HTML report: horizontal bars, plain or stacked.
+
+No JavaScript and no external resources: each chart is one `<svg>` element whose text is
+escaped. Labels sit above their bar so the chart stays legible when a phone scales it down.
+
+Example:
+    svg = bar_chart([("Members in a network", 100.0, "100%")], "Headline shares", maximum=100)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+WIDTH = 400
+ROW = 40
+BAR = 16
+LABEL_CHARS = 56
+# bars in green; series in neutral colours (direction labels arrive translated, not coded)
+BAR_COLOUR = "#1b7f5c"
+PALETTE = ("#2e86c1", "#e67e22", "#7d3c98", "#566573", "#17a589", "#a04000")
+MUTED = "#d5d8dc"
+
+
+def _short(label: str, limit: int = LABEL_CHARS) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _svg(title: str, height: int, body: list[str]) -> str:
+    name = escape(title)
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{name}" '
+        f'preserveAspectRatio="xMinYMin meet">'
+        f"<title>{name}</title>{''.join(body)}</svg>"
+    )
+
+
+def _label(y: float, text: str) -> str:
+    return (
+        f'<text x="0" y="{y:.0f}" font-size="12" fill="#1c2833"><title>{escape(text)}</title>'
+        f"{escape(_short(text))}</text>"
+    )
+
+
+def bar_chart(
+    rows: Sequence[tuple[str, float | None, str]], title: str, *, maximum: float = 100.0
+) -> str:
+    """One bar per (label, value or None, shown text); None draws a muted stub (suppressed)."""
+    body: list[str] = []
+    scale = (WIDTH - 60) / maximum if maximum else 0
+    for i, (label, value, shown) in enumerate(rows):
+        top = i * ROW
+        body.append(_label(top + 12, label))
+        y = top + 17
+        if value is None:
+            body.append(f'<rect x="0" y="{y}" width="8" height="{BAR}" fill="{MUTED}"/>')
+            end = 12
+        else:
+            width = max(value * scale, 1)
+            body.append(
+                f'<rect x="0" y="{y}" width="{width:.1f}" height="{BAR}" fill="{BAR_COLOUR}"/>'
+            )
+            end = width + 4
+        body.append(
+            f'<text x="{end:.1f}" y="{y + 12}" font-size="11" fill="#1c2833">{escape(shown)}</text>'
+        )
+    return _svg(title, max(len(rows) * ROW, ROW), body)
+
+
+def stacked_chart(
+    rows: Sequence[tuple[str, Sequence[int]]], series: Sequence[str], title: str
+) -> str:
+    """One stacked bar per (label, count per series), with a legend of the series on top."""
+    body: list[str] = []
+    x = 0.0
+    for i, name in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        body.append(f'<rect x="{x:.0f}" y="2" width="12" height="12" fill="{colour}"/>')
+        body.append(
+            f'<text x="{x + 16:.0f}" y="12" font-size="11" fill="#1c2833">{escape(name)}</text>'
+        )
+        x += 28 + 7 * len(name)
+    largest = max((sum(counts) for _label_, counts in rows), default=0) or 1
+    scale = (WIDTH - 40) / largest
+    for i, (label, counts) in enumerate(rows):
+        top = 24 + i * ROW
+        body.append(_label(top + 12, label))
+        y, x = top + 17, 0.0
+        for j, count in enumerate(counts):
+            if not count:
+                continue
+            width = count * scale
+            colour = PALETTE[j % len(PALETTE)]
+            body.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR}" '
+                f'fill="{colour}"><title>{escape(series[j])}: {count}</title></rect>'
+            )
+            x += width
+        body.append(
+            f'<text x="{x + 4:.1f}" y="{y + 12}" font-size="11" fill="#1c2833">{sum(counts)}</text>'
+        )
+    return _svg(title, 24 + max(len(rows), 1) * ROW, body)

@@ -1,0 +1,153 @@
+"""The HTML report: self-contained, escaped, private, and rendered by a real headless Chromium.
+
+Chromium tests skip when `chromium` is missing, unless CI is set (then they fail).
+NSWP_SAVE_SCREENSHOT=1 also copies the English phone screenshot to
+docs/screenshots/report-africa.png for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nswp_survey.cli import cli
+from nswp_survey.export import Pack, build_pack, load_export_form, write_pack
+from nswp_survey.export.html import render_html, title, write_html
+from nswp_survey.indicators import load_frames
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 20
+NETWORK = re.compile(r"""(?:src|href|action|srcset|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+CSS_NETWORK = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
+ERRORS = re.compile(r"CONSOLE|Uncaught", re.I)
+
+
+@pytest.fixture(scope="module")
+def packs(export_engine, export_catalogue) -> dict[str, Pack]:
+    form = load_export_form(export_engine)
+    frames = load_frames(export_engine, export_catalogue, years=[2025], schema=form.schema)
+
+    def build(lang: str, **options) -> Pack:
+        return build_pack(
+            export_engine, export_catalogue, frames, form, 2025, "africa", lang=lang, **options
+        )
+
+    return {"en": build("en"), "zh": build("zh", include_sensitive=True), "ru": build("ru")}
+
+
+def chromium() -> str:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is missing and CI is set: run scripts/install-test-deps.sh")
+    pytest.skip("chromium is not installed (apt-get install chromium, or install-test-deps.sh)")
+
+
+def run_chromium(path: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    args = [
+        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+        *extra, path.resolve().as_uri(),
+    ]  # fmt: skip
+    return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+
+
+def page_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ERRORS.search(line)]
+
+
+def test_report_is_self_contained_escaped_and_private(packs, tmp_path: Path) -> None:
+    path = write_html(packs["en"], tmp_path / "report.html")
+    document = path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert document.startswith("<!DOCTYPE html>")
+    assert '<html lang="en">' in document and '<meta charset="utf-8">' in document
+    assert 'name="viewport"' in document and "@media print" in document
+    assert "Noto Sans CJK" in document
+    assert not NETWORK.search(document) and not CSS_NETWORK.search(document)
+    assert "<script" not in document.lower() and "<img" not in document.lower()
+    assert document.count("<svg") >= 2
+    assert "NSWP member survey 2025: Africa" in document
+    # suppressed cells as the pack shows them (escaped), the public tier's note
+    assert "&lt;3" in document and "<3<" not in document
+    assert "Members in a regional network" in document
+    # law changes: the public source is text, never a link
+    assert "https://www.kenyalaw.org/act/2025/5/" in document
+    assert "includes sensitive fields" not in document and 'class="warning"' not in document
+
+
+def test_text_is_escaped(packs) -> None:
+    pack = packs["en"]
+    hostile = Pack(pack.region, pack.year, pack.lang, pack.tier, dict(pack.tables))
+    law = pack.tables["law_changes"].copy()
+    law.loc[0, "area"] = '<script>alert("x")</script>'
+    hostile.tables["law_changes"] = law
+    document = render_html(hostile)
+    assert "<script" not in document
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in document
+
+
+def test_chinese_report_has_translated_title_and_sensitive_warning(packs, tmp_path) -> None:
+    document = write_html(packs["zh"], tmp_path / "zh.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in document
+    assert title(packs["zh"]) == "NSWP 2025年成员调查：非洲"
+    assert "<h1>NSWP 2025年成员调查：非洲</h1>" in document
+    assert "性工作者主导组织的比例" in document  # an indicator title, from the pack
+    assert 'class="warning"' in document and "敏感字段" in document
+
+
+def test_write_pack_and_cli_write_html(config: Path, packs, tmp_path: Path) -> None:
+    written = write_pack(packs["ru"], tmp_path / "packs", formats=("html",))
+    assert [p.name for p in written] == ["nswp-africa-2025-ru.html"]
+    assert "Опрос членов NSWP 2025: Африка" in written[0].read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--config", str(config), "export", "--year", "2025", "--out", str(out)]
+    args += ["--region", "africa", "--format", "xlsx,html"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    folder = out / "2025" / "africa"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "nswp-africa-2025-en.html", "nswp-africa-2025-en.xlsx",
+    ]  # fmt: skip
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_chromium_renders_report(packs, tmp_path: Path, lang: str) -> None:
+    pack = packs[lang]
+    path = write_html(pack, tmp_path / f"{pack.stem}.html")
+    dumped = run_chromium(path, tmp_path, "--dump-dom")
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    assert dumped.stdout.count("<svg") >= 2
+    assert title(pack) in dumped.stdout
+    assert f'<html lang="{lang}">' in dumped.stdout
+    assert not page_errors(dumped.stderr), page_errors(dumped.stderr)
+
+    shot = tmp_path / f"report-{lang}.png"
+    taken = run_chromium(path, tmp_path, f"--screenshot={shot}", "--window-size=412,1200")
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert not page_errors(taken.stderr), page_errors(taken.stderr)
+    if lang == "en" and os.environ.get("NSWP_SAVE_SCREENSHOT") == "1":
+        target = ROOT / "docs" / "screenshots" / "report-africa.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)
+
+
+def test_console_errors_would_be_caught(tmp_path: Path) -> None:
+    """The check above can fail: a page with a script error shows a CONSOLE line."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><p>x</p><script>undefinedThing()</script>", encoding="utf-8")
+    result = run_chromium(page, tmp_path, "--dump-dom")
+    assert page_errors(result.stderr), result.stderr[-2000:]
