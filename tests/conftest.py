@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from nswp_survey.config import CONFIG_ENV, TOKEN_ENV
+from nswp_survey.config import CONFIG_ENV, TOKEN_ENV, KoboSettings
+from nswp_survey.kobo import KoboClient
+from nswp_survey.sandbox import SandboxServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,3 +41,18 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh Kobo-compatible sandbox on 127.0.0.1 (in-memory), stopped after the test."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer) -> Iterator[KoboClient]:
+    """A client of `sandbox` that never really sleeps between retries."""
+    settings = KoboSettings(url=sandbox.url, token=sandbox.token, openrosa_url=sandbox.url)
+    with KoboClient(settings, sleep=lambda seconds: None) as kobo:
+        yield kobo

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +11,12 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
-from nswp_survey.config import KoboSettings
-from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import SandboxServer
 from nswp_survey.store import make_engine, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FORM = REPO_ROOT / "forms" / "demo_pulse.xlsx"
 BROKEN_FORM = REPO_ROOT / "tests" / "forms" / "broken" / "bad_reference.xlsx"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer) -> Iterator[KoboClient]:
-    settings = KoboSettings(url=sandbox.url, token=sandbox.token, openrosa_url=sandbox.url)
-    with KoboClient(settings, sleep=lambda seconds: None) as kobo:
-        yield kobo
 
 
 @pytest.fixture

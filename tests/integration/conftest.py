@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,23 +15,11 @@ from nswp_survey.sandbox import SandboxServer
 from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 def make_client(server: SandboxServer, **overrides: object) -> KoboClient:
     settings = KoboSettings(
         url=server.url, token=server.token, openrosa_url=server.url, **overrides
     )
     return KoboClient(settings, sleep=lambda seconds: None)
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer) -> Iterator[KoboClient]:
-    with make_client(sandbox) as kobo:
-        yield kobo
 
 
 @dataclass

@@ -43,10 +43,6 @@ SUITES = {
 
 
 # -- the sandbox, the demo form and the database -----------------------------------------
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
 
 
 def client_for(url: str, token: str, **overrides: Any) -> KoboClient:

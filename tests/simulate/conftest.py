@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from nswp_survey.config import KoboSettings
 from nswp_survey.kobo import KoboClient
-from nswp_survey.sandbox import SandboxServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SURVEY_FORM = REPO_ROOT / "forms" / "annual_member_survey.xlsx"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer) -> Iterator[KoboClient]:
-    settings = KoboSettings(url=sandbox.url, token=sandbox.token, openrosa_url=sandbox.url)
-    with KoboClient(settings, sleep=lambda seconds: None) as kobo:
-        yield kobo
 
 
 @pytest.fixture

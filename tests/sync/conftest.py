@@ -35,12 +35,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 def client_for(server: SandboxServer, **overrides: Any) -> KoboClient:
     settings = KoboSettings(
         url=server.url, token=server.token, openrosa_url=server.url, **overrides
