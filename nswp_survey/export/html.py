@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from nswp_survey.export.charts import bar_chart, stacked_chart
-from nswp_survey.export.pack import SENSITIVE_LINE, Pack, _write_private
+from nswp_survey.export.pack import SENSITIVE_LINE, Pack, write_private
 
 # UI words per language (the tables' own labels come translated in the pack).
 WORDS: dict[str, dict[str, str]] = {
@@ -259,4 +259,4 @@ def write_html(pack: Pack, path: Path) -> Path:
     def write(tmp: Path) -> None:
         tmp.write_text(document, encoding="utf-8")
 
-    return _write_private(Path(path), write)
+    return write_private(Path(path), write)

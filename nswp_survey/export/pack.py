@@ -206,7 +206,7 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-def _write_private(target: Path, write: Any) -> Path:
+def write_private(target: Path, write: Any) -> Path:
     """Write through `write(tmp_path)` to a 0600 temporary file, then rename it to `target`."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
@@ -234,7 +234,7 @@ def write_xlsx(pack: Pack, path: Path) -> Path:
                 sheet.append(row)
         book.save(tmp)
 
-    return _write_private(path, write)
+    return write_private(path, write)
 
 
 def write_csvs(pack: Pack, folder: Path) -> list[Path]:
@@ -248,7 +248,7 @@ def write_csvs(pack: Pack, folder: Path) -> list[Path]:
                 writer.writerow([str(c) for c in table.columns])
                 writer.writerows(["" if v is None else v for v in row] for row in _rows(table))
 
-        written.append(_write_private(folder / f"{name}.csv", write))
+        written.append(write_private(folder / f"{name}.csv", write))
     return written
 
 
