@@ -7,7 +7,9 @@ Prints, for one run on this machine:
 - full sync into a fresh SQLite file: seconds, submissions/s, ratio to the floor, peak RSS
   of the syncing process for N and for a smaller N (flat memory = streaming);
 - a sync with nothing new: data requests made and seconds;
-- a reconciliation sweep over all N: seconds.
+- a reconciliation sweep over all N: seconds;
+- the small full sync again with `--latency` seconds added to each server answer (as a real
+  server's pages take time): its ratio to the floor at that latency.
 The sandbox runs in this process; each sync runs in a child process so its memory is its own.
 """
 
@@ -28,7 +30,7 @@ import requests
 from nswp_survey.config import KoboSettings
 from nswp_survey.forms.xform import build_instance, load_xform
 from nswp_survey.kobo import KoboClient
-from nswp_survey.sandbox import SandboxServer
+from nswp_survey.sandbox import Faults, SandboxServer
 from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 CHILD = """
@@ -99,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=20_000)
+    parser.add_argument(
+        "--latency", type=float, default=0.2, help="server latency (s) for the last figure"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="nswp-bench-"))
     with SandboxServer() as server:
@@ -129,6 +134,17 @@ def main() -> None:
         )
         sweep = child_sync(server, big, workdir / "big.db", reconcile=True)
         print(f"sync + reconciliation sweep over {args.n:,}: {sweep['seconds']:.2f} s")
+
+        # A real server takes a while to answer each page; storing overlaps that wait.
+        server.injector.configure(Faults(latency=args.latency))
+        slow_floor, _pages = floor_seconds(server, small)
+        slow = child_sync(server, small, workdir / "slow.db", reconcile=False)
+        print(
+            f"with {args.latency:.2f} s server latency per request, {args.small:,}: floor "
+            f"{slow_floor:.2f} s, full sync {slow['seconds']:.2f} s = "
+            f"{slow['seconds'] / slow_floor:.2f}x the floor"
+        )
+        server.injector.configure(Faults())
     db_size = (workdir / "big.db").stat().st_size / 2**20
     print(f"database size for {args.n:,}: {db_size:.0f} MiB ({workdir})")
     if os.environ.get("NSWP_BENCH_KEEP") != "1":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import chain
 
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 from nswp_survey.errors import NswpError, SyncError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.kobo.models import Submission
+from nswp_survey.prefetch import prefetch
 from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.store import (
     AttachmentRow,
@@ -196,23 +198,25 @@ def _pull(
     with transaction(engine) as conn:
         cursor = None if options.full else get_cursor(conn, uid)
     after_id = None if cursor is None else max(cursor - options.overlap, 0)
-    pages = client.submissions.iter_keyset_pages(
-        uid, after_id=after_id, page_size=options.page_size
+    # The next page downloads while this one is stored (the loop never uses the client).
+    pages = prefetch(
+        client.submissions.iter_keyset_pages(uid, after_id=after_id, page_size=options.page_size)
     )
     counts = UpsertCounts()
-    first = next(pages, None)
-    if first is None:
-        return result
-    with progress(f"Syncing {uid}", first.count) as advance:
-        for page in chain([first], pages):
-            if not page.results:
-                continue
-            top = max(sub.id for sub in page.results)
-            counts += commit_page(
-                engine, uid, [to_row(s) for s in page.results], top, run_id=result.run_id
-            )
-            result = replace(result, pages=result.pages + 1)
-            advance(len(page.results))
+    with closing(pages):
+        first = next(pages, None)
+        if first is None:
+            return result
+        with progress(f"Syncing {uid}", first.count) as advance:
+            for page in chain([first], pages):
+                if not page.results:
+                    continue
+                top = max(sub.id for sub in page.results)
+                counts += commit_page(
+                    engine, uid, [to_row(s) for s in page.results], top, run_id=result.run_id
+                )
+                result = replace(result, pages=result.pages + 1)
+                advance(len(page.results))
     return replace(
         result,
         new=result.new + counts.new,

@@ -47,12 +47,22 @@ def converters(conn: Connection, table: Table, columns: Sequence[str]) -> list[C
     return [table.c[name].type.bind_processor(conn.dialect) for name in columns]
 
 
-def convert(funcs: list[Converter], row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Apply `converters(...)` to one row of values."""
-    return tuple(
-        value if f is None or value is None else f(value)
-        for f, value in zip(funcs, row, strict=True)
-    )
+def convert_all(funcs: list[Converter], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Apply `converters(...)` to many rows; only the columns that have a converter are
+    touched (most have none, and a page has tens of thousands of values)."""
+    active = [(i, f) for i, f in enumerate(funcs) if f is not None]
+    if not active:
+        return rows
+    out = []
+    for row in rows:
+        if len(row) != len(funcs):
+            raise ValueError(f"expected {len(funcs)} values, got {len(row)}")
+        values = list(row)
+        for i, f in active:
+            if values[i] is not None:
+                values[i] = f(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def bulk_insert(
@@ -65,9 +75,7 @@ def bulk_insert(
     """
     if not rows:
         return
-    funcs = converters(conn, table, columns)
-    if any(funcs):
-        rows = [convert(funcs, row) for row in rows]
+    rows = convert_all(converters(conn, table, columns), rows)
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection

@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from nswp_survey.errors import SyncError
 from nswp_survey.store.answers import flatten_submission
-from nswp_survey.store.bulk import bulk_insert, convert, converters, param_mark, reserve_ids
+from nswp_survey.store.bulk import bulk_insert, convert_all, converters, param_mark, reserve_ids
 from nswp_survey.store.db import connection_of, transaction
 from nswp_survey.store.models import Answer, Attachment, RepeatRow, Submission, SubmissionVersion
 from nswp_survey.store.rows import SubmissionRow, UpsertCounts, content_hash, dump_json
@@ -247,9 +247,9 @@ def _update_submissions(
     mark = param_mark(conn)
     assignments = ", ".join(f"{name} = {mark}" for name in _UPDATED_COLUMNS)
     funcs = converters(conn, SUBMISSION, (*_UPDATED_COLUMNS, "id"))
-    values = [
-        convert(funcs, (*_submission_values(row, hashes[row.kobo_id], now), pk)) for pk, row in rows
-    ]
+    values = convert_all(
+        funcs, [(*_submission_values(row, hashes[row.kobo_id], now), pk) for pk, row in rows]
+    )
     conn.exec_driver_sql(f"UPDATE submission SET {assignments} WHERE id = {mark}", values)
 
 
