@@ -17,11 +17,12 @@ from nswp_survey.sandbox import SandboxServer
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_pg() -> ModuleType:
-    """tests/pg.py (not an importable package: pytest runs with --import-mode=importlib)."""
-    name = "nswp_tests_pg"
+def _load_helper(stem: str) -> ModuleType:
+    """tests/<stem>.py as the module `nswp_tests_<stem>` (tests/ is not an importable
+    package: pytest runs with --import-mode=importlib); folder conftests import it by name."""
+    name = f"nswp_tests_{stem}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "pg.py")
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / f"{stem}.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -29,7 +30,8 @@ def _load_pg() -> ModuleType:
     return sys.modules[name]
 
 
-pg = _load_pg()
+pg = _load_helper("pg")
+_load_helper("pulse")
 # One throwaway PostgreSQL server for the whole session; a fresh database per test.
 postgres_server_url = pg.postgres_server_url
 postgres_url = pg.postgres_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from nswp_tests_pulse import Survey, client_for  # tests/pulse.py, loaded by tests/conftest.py
 from sqlalchemy import Engine, func, select
 
 from nswp_survey.errors import SyncError
@@ -10,8 +11,6 @@ from nswp_survey.sandbox import Faults, SandboxServer
 from nswp_survey.store import acquire_sync_lock, get_cursor, last_runs, transaction
 from nswp_survey.store.models import Submission, SubmissionVersion
 from nswp_survey.sync import SyncOptions, sync_forms
-
-from .conftest import Survey, client_for
 
 SUB = Submission.__table__.c
 
@@ -25,7 +24,9 @@ def stored_ids(engine: Engine, asset_uid: str, *, live: bool = True) -> list[int
 
 
 def run(server: SandboxServer, engine: Engine, survey: Survey, **options: object):
-    with client_for(server, page_size=int(options.pop("page_size", 10))) as client:  # type: ignore[call-overload]
+    with client_for(
+        server.url, server.token, page_size=int(options.pop("page_size", 10))
+    ) as client:  # type: ignore[call-overload]
         return sync_forms(client, engine, [survey.asset_uid], SyncOptions(**options))[0]  # type: ignore[arg-type]
 
 
@@ -71,7 +72,7 @@ def test_reconcile_updates_edits_keeps_old_version_and_tombstones_deletes(
 ) -> None:
     survey.add(6)
     run(sandbox, engine, survey, reconcile=False)
-    with client_for(sandbox) as client:
+    with client_for(sandbox.url, sandbox.token) as client:
         subs = list(client.submissions.iter_submissions(survey.asset_uid))
         edited, deleted, approved = subs[0], subs[1], subs[2]
         import random
@@ -131,7 +132,7 @@ def test_sync_under_injected_faults_ends_with_exactly_the_servers_records(
             script=["503", "429", "drop", "drop_midbody", "truncate"],
         )
     )
-    with client_for(sandbox, page_size=7, max_retries=12) as client:
+    with client_for(sandbox.url, sandbox.token, page_size=7, max_retries=12) as client:
         result = sync_forms(client, engine, [survey.asset_uid], SyncOptions(reconcile=True))[0]
     sandbox.set_faults(Faults())
     assert result.new == 57
@@ -157,7 +158,7 @@ def test_a_failed_sync_keeps_committed_pages_and_says_so(
     # asset, versions, version detail, pages 1-2 succeed; then 503 beyond the retry bound.
     sandbox.set_faults(Faults(script=["ok"] * 5 + ["503"] * 10))
     with (
-        client_for(sandbox, page_size=10, max_retries=2) as client,
+        client_for(sandbox.url, sandbox.token, page_size=10, max_retries=2) as client,
         pytest.raises(SyncError) as info,
     ):
         sync_forms(client, engine, [survey.asset_uid], SyncOptions(reconcile=False))
@@ -173,5 +174,8 @@ def test_a_failed_sync_keeps_committed_pages_and_says_so(
 
 
 def test_no_configured_form_is_a_clear_error(sandbox: SandboxServer, engine: Engine) -> None:
-    with client_for(sandbox) as client, pytest.raises(SyncError, match=r"kobo\.asset_uids"):
+    with (
+        client_for(sandbox.url, sandbox.token) as client,
+        pytest.raises(SyncError, match=r"kobo\.asset_uids"),
+    ):
         sync_forms(client, engine, [], SyncOptions())
