@@ -11,6 +11,7 @@
     │   └── KoboImportError               an XLSForm import task ended in "error"
     ├── FormValidationError       exit 4  an XLSForm has problems (carries the list)
     ├── SyncError                 exit 5  a sync could not finish (what was committed stays)
+    ├── RegisterError             exit 2  a member register file is wrong (carries the list)
     ├── IndicatorError            exit 1
     └── ExportError               exit 1
 
@@ -121,6 +122,19 @@ class SyncError(NswpError):
     """Raised when a sync cannot finish; pages already committed stay committed."""
 
     exit_code = 5
+
+
+class RegisterError(NswpError):
+    """Raised when a member register file is refused; `problems` lists them (`row N: ...`).
+
+    Exit 2 like other input the user must fix; nothing of the file was imported.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message)
 
 
 class IndicatorError(NswpError):

@@ -36,7 +36,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, Engine
 
-from nswp_survey.errors import NswpError
+from nswp_survey.errors import RegisterError
 from nswp_survey.register.codes import (
     ISO3166_ALPHA3,
     LANGUAGES,
@@ -117,12 +117,9 @@ class ImportResult:
         )
 
 
-def rejected(message: str, problems: Sequence[str]) -> NswpError:
+def rejected(message: str, problems: Sequence[str]) -> RegisterError:
     """The error for a file the user must fix: exit code 2, one problem per line."""
-    err = NswpError(message)
-    err.problems = list(problems)  # type: ignore[attr-defined]  (printed by the CLI)
-    err.exit_code = 2
-    return err
+    return RegisterError(message, list(problems))
 
 
 def read_table(path: Path) -> list[list[Any]]:
@@ -150,7 +147,7 @@ def read_table(path: Path) -> list[list[Any]]:
 
 
 def parse_register(path: Path) -> RegisterFile:
-    """Check every row of the file; raise NswpError (exit 2) listing all problems by row."""
+    """Check every row of the file; raise RegisterError (exit 2) listing all problems by row."""
     table = read_table(path)
     if not table:
         raise rejected(f"{path.name} is empty; nothing imported", [])
@@ -268,7 +265,7 @@ def import_register(
     """Check the file, then update the register from it in one transaction.
 
     `as_of` is the date the file describes (default: today, UTC): members missing from it
-    left on that day. Raises NswpError (exit code 2, `problems` by row) for a bad file.
+    left on that day. Raises RegisterError (exit code 2, `problems` by row) for a bad file.
     """
     register = parse_register(Path(path))
     return apply_register(engine, register, as_of=as_of or utcnow().date(), dry_run=dry_run)

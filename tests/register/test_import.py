@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine
 
-from nswp_survey.errors import NswpError
+from nswp_survey.errors import RegisterError
 from nswp_survey.register import (
     SAMPLE_REGISTER,
     import_register,
@@ -110,12 +110,12 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(
         "NG-0002,africa,NGA,full,,2011-01-01,,en,yes,,",  # row 6: NG-0002 again
         "zz9,nac,USA,gold,,2011-01-01,2012-01-01,pt,yes,,",  # row 7
     )
-    with pytest.raises(NswpError) as caught:
+    with pytest.raises(RegisterError) as caught:
         import_register(engine, path, as_of=JAN)
     err = caught.value
     assert str(err) == "4 row(s) rejected; nothing imported"
     assert err.exit_code == 2
-    assert err.problems == [  # type: ignore[attr-defined]
+    assert err.problems == [
         'row 3: region "mars" is not one of africa, asia_pacific, europe, lac, nac',
         'row 5: country "XYZ" is not an ISO 3166 alpha-3 code',
         'row 5: join_date "2011-02-30" is not a date (YYYY-MM-DD)',
@@ -131,7 +131,7 @@ def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(
 
 def test_a_wrong_header_is_rejected(engine: Engine, register_csv: Any) -> None:
     path = register_csv("KE-0001,africa", header="code,region")
-    with pytest.raises(NswpError, match="header row is wrong") as caught:
+    with pytest.raises(RegisterError, match="header row is wrong") as caught:
         import_register(engine, path, as_of=JAN)
     assert 'unknown column "code"' in caught.value.problems  # type: ignore[attr-defined]
     assert "column member_code is missing" in caught.value.problems  # type: ignore[attr-defined]
