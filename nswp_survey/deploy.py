@@ -124,7 +124,7 @@ def _live_version(engine: Engine, asset: Asset, digest: str) -> FormVersion | No
     """The recorded deployment the server is running, if it was made from this workbook."""
     with transaction(engine) as conn:
         deployed = [v for v in load_form_versions(conn, asset.uid) if v.date_deployed]
-    if deployed and deployed[0].content_hash == digest:
+    if deployed and deployed[0].workbook_hash == digest:
         if asset.deployed_version_id == deployed[0].version_uid:
             return deployed[0]
     return None
@@ -224,8 +224,9 @@ def deploy_form(
             uid,
             version_uid,
             version_number=version.version_number,
-            content_hash=digest,
+            content_hash=version.content_hash,
             content=version.content,
+            workbook_hash=digest,
             date_deployed=deployed_at,
         )
     return result(action, uid, version_uid, deployed_at)

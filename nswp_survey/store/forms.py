@@ -57,13 +57,16 @@ def record_form_version(
     version_number: str | None = None,
     content_hash: str | None = None,
     content: dict[str, Any] | None = None,
+    workbook_hash: str | None = None,
     date_deployed: datetime | None = None,
     now: datetime | None = None,
 ) -> None:
     """Insert or complete one version of a form (idempotent). Does not commit.
 
-    `content_hash` is Kobo's own. A value left None keeps what is stored, so a version first
-    seen in the `/versions/` list (no content) can be completed later from its detail.
+    `content_hash` is Kobo's own; `workbook_hash` the deployed XLSForm's (deploy.py). A value
+    left None keeps what is stored, so a version first seen in the `/versions/` list (no
+    content) can be completed later from its detail, and a sync never erases what deploy
+    recorded.
     """
     conn = connection_of(db)
     now = now or utcnow()
@@ -73,13 +76,20 @@ def record_form_version(
         version_number=version_number,
         content_hash=content_hash,
         content_json=None if content is None else dump_json(content),
+        workbook_hash=workbook_hash,
         date_deployed=date_deployed,
         recorded_at=now,
     )
     v = FORM_VERSION.c
     keep = {
         name: func.coalesce(stmt.excluded[name], v[name])
-        for name in ("version_number", "content_hash", "content_json", "date_deployed")
+        for name in (
+            "version_number",
+            "content_hash",
+            "content_json",
+            "workbook_hash",
+            "date_deployed",
+        )
     }
     conn.execute(stmt.on_conflict_do_update(index_elements=[v.asset_uid, v.version_uid], set_=keep))
 

@@ -264,7 +264,19 @@ def _m0002_member_register(conn: Connection) -> None:
     _v2_metadata().create_all(conn)
 
 
+def _m0003_workbook_hash(conn: Connection) -> None:
+    """`form_version.content_hash` had held two things: Kobo's own hash (40 hex, sha1) when
+    a sync recorded the version, our workbook's sha256 (64 hex) when `deploy` did. The
+    workbook's now has its own column; Kobo's stays (NULL until a sync records it)."""
+    conn.exec_driver_sql("ALTER TABLE form_version ADD COLUMN workbook_hash VARCHAR")
+    conn.exec_driver_sql(
+        "UPDATE form_version SET workbook_hash = content_hash, content_hash = NULL "
+        "WHERE length(content_hash) = 64"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _m0001_initial),
     Migration(2, "member register", _m0002_member_register),
+    Migration(3, "workbook hash of deployed versions", _m0003_workbook_hash),
 )

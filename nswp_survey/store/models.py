@@ -46,6 +46,9 @@ class FormVersion(SQLModel, table=True):
 
     `content_json` is the KPI content (survey, choices, translations) of that version; a
     submission's `version_uid` points here, so old submissions keep their old labels.
+    `content_hash` is Kobo's hash of the content; `workbook_hash` the sha256 of the XLSForm
+    it was deployed from, when `nswp-survey deploy` did it (so a redeploy of the same
+    workbook can be skipped).
     """
 
     __tablename__ = "form_version"
@@ -59,6 +62,7 @@ class FormVersion(SQLModel, table=True):
     version_number: str | None = None
     content_hash: str | None = None
     content_json: str | None = Field(default=None, sa_type=Text)
+    workbook_hash: str | None = None
     date_deployed: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
 

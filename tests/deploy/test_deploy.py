@@ -32,7 +32,7 @@ def test_first_deploy_creates_records_and_the_second_is_a_no_op(
         (version,) = load_form_versions(conn, first.asset_uid or "")
         content = load_form_content(conn, version.asset_uid, version.version_uid)
     assert version.version_uid == first.version_uid
-    assert version.content_hash == first.content_hash == workbook_hash(load_workbook(DEMO_FORM))
+    assert version.workbook_hash == first.content_hash == workbook_hash(load_workbook(DEMO_FORM))
     assert content is not None and content["settings"]["id_string"] == "nswp_demo_pulse"
 
     before = writes(sandbox)
@@ -76,7 +76,7 @@ def test_a_relabelled_form_is_redeployed_under_the_same_uid(
     with transaction(engine) as conn:
         versions = load_form_versions(conn, first.asset_uid or "")
         latest = load_form_content(conn, first.asset_uid or "", second.version_uid or "")
-    assert [(v.version_uid, v.content_hash) for v in versions] == [
+    assert [(v.version_uid, v.workbook_hash) for v in versions] == [
         (second.version_uid, second.content_hash),
         (first.version_uid, first.content_hash),
     ]

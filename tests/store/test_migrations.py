@@ -120,3 +120,34 @@ def test_migrated_schema_matches_the_models(blank_engine: Engine) -> None:
             ((fk.parent.name,), fk.column.table.name, fk.ondelete) for fk in table.foreign_keys
         }
         assert db_fks == model_fks, name
+
+
+def test_migration_3_moves_workbook_hashes_out_of_kobos_column(blank_engine: Engine) -> None:
+    migrate(blank_engine, MIGRATIONS[:2])
+    kobo_sha1, workbook_sha256 = "e4ea47cfddbf34a264bb083b8e46710b21254fe8", "ab" * 32
+    with blank_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO form (asset_uid, name, server_url, first_seen_at, last_seen_at) "
+                "VALUES ('a1', 'survey', 'http://127.0.0.1', :t, :t)"
+            ),
+            {"t": "2025-01-01 00:00:00"},
+        )
+        for version, digest in (("v1", kobo_sha1), ("v2", workbook_sha256), ("v3", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO form_version (asset_uid, version_uid, content_hash, recorded_at)"
+                    " VALUES ('a1', :v, :h, '2025-01-01 00:00:00')"
+                ),
+                {"v": version, "h": digest},
+            )
+    migrate(blank_engine)
+    with blank_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT version_uid, content_hash, workbook_hash FROM form_version ORDER BY 1")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("v1", kobo_sha1, None),
+        ("v2", None, workbook_sha256),
+        ("v3", None, None),
+    ]
