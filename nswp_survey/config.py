@@ -116,11 +116,15 @@ class ExportSettings:
 
     dir: str = "exports"
     min_cell: int = 3
-    language: str = "en"
+    # "": each region in its publication languages (export.PUBLICATION_LANGUAGES)
+    language: str = ""
+    min_cell_high: int = 5
 
     def __post_init__(self) -> None:
         if self.min_cell < 1:
             raise ConfigError("export.min_cell must be at least 1")
+        if self.min_cell_high < self.min_cell:
+            raise ConfigError("export.min_cell_high must be at least export.min_cell")
 
 
 @dataclass(frozen=True)

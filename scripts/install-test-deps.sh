@@ -3,6 +3,10 @@
 #   postgresql            initdb + pg_ctl, for the store tests' throwaway PostgreSQL server
 #   default-jre-headless  java, for ODK Validate
 #   chromium              headless browser, for the HTML report tests
+#   fontconfig            fc-list, which the report tests use to check the fonts below
+#   fonts-wqy-microhei    a CJK font (1.6 MB; fonts-noto-cjk is 56 MB), so Chinese renders
+#   fonts-dejavu-core     Latin and Cyrillic, so Russian renders (chromium pulls no font)
+# A font package is installed only when fontconfig knows no font for that script.
 # apt-get update runs only when something has to be installed. Runs as root, or through
 # sudo when it is available. Called by scripts/test.sh.
 set -euo pipefail
@@ -18,9 +22,19 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
+if ! command -v fc-list >/dev/null 2>&1; then
+    missing+=(fontconfig)
+fi
+# (captured, not piped to grep -q: with pipefail, fc-list's SIGPIPE would read as "none")
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+    missing+=(fonts-wqy-microhei)
+fi
+if [ -z "$(fc-list :lang=ru 2>/dev/null)" ]; then
+    missing+=(fonts-dejavu-core)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-test-deps: all present (postgresql, java, chromium)"
+    echo "install-test-deps: all present (postgresql, java, chromium, CJK and Cyrillic fonts)"
     exit 0
 fi
 

@@ -15,7 +15,12 @@ from nswp_survey.errors import ExportError
 @cli.command("export")
 @click.option("--region", required=True, help="Region code, `global`, or `all` (every region).")
 @click.option("--year", type=int, required=True, help="Survey (reporting) year.")
-@click.option("--lang", help="Language of titles and labels: en, fr, es, ru, zh (default: config).")
+@click.option(
+    "--lang",
+    help="Language of titles and labels: en, fr, es, ru, zh. Default: config, else each "
+    "region's publication languages (africa en+fr, asia_pacific en+zh, europe en+ru, lac es, "
+    "nac en, global en).",
+)
 @click.option(
     "--format",
     "formats",
@@ -38,6 +43,11 @@ from nswp_survey.errors import ExportError
 @click.option(
     "--min-cell", type=click.IntRange(min=1), help="Smallest cell shown (default: config)."
 )
+@click.option(
+    "--min-cell-high",
+    type=click.IntRange(min=1),
+    help="Smallest cell shown for indicators reading high-sensitivity fields (default: config, 5).",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder.")
 @click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False))
 @click.option("--form", "form_path", type=click.Path(dir_okay=False), help="XLSForm fallback.")
@@ -51,6 +61,7 @@ def export(
     tier: str,
     include_sensitive: bool,
     min_cell: int | None,
+    min_cell_high: int | None,
     out_dir: str | None,
     catalogue_path: str | None,
     form_path: str | None,
@@ -58,8 +69,11 @@ def export(
     """Write one pack per region (`all`: every region plus `global`) under the export folder.
 
     Each pack is <out>/<year>/<region>/nswp-<region>-<year>-<lang>.xlsx plus a folder of
-    CSVs: cover, indicators, law changes, responses (labels in the chosen language), the
-    data dictionary and the indicator definitions. Folders are 0700, files 0600.
+    CSVs: cover, indicators, law changes, law matrix (country x area), programmes,
+    participation, mobilisation (international days), violence and rights, support needs,
+    responses (labels in the chosen language), the data dictionary and the indicator
+    definitions. Without --lang, each region is written in its publication languages.
+    Folders are 0700, files 0600.
 
     \b
     Examples:
@@ -71,7 +85,7 @@ def export(
     from nswp_survey.export.run import export_packs
 
     settings = app.settings()
-    lang = lang or settings.export.language
+    lang = lang or settings.export.language or None
     try:
         regions = check_choice(region, lang)
     except ExportError as err:
@@ -107,13 +121,15 @@ def export(
         lang=lang,
         tier=tier,
         min_cell=min_cell or settings.export.min_cell,
+        min_cell_high=min_cell_high or settings.export.min_cell_high,
         include_sensitive=include_sensitive,
     )
     for pack, written in packs:
         code = pack.region
         if not app.quiet:
             out_console.print(
-                f"{code}: {len(written)} files in {written[0].parent if written else target} "
+                f"{code} ({pack.lang}): {len(written)} files in "
+                f"{written[0].parent if written else target} "
                 f"({pack.tier}, {pack.suppressed} cells suppressed)",
                 highlight=False,
             )

@@ -3,9 +3,14 @@
 A service: imports indicators, register (coverage), store, config and errors; never the
 Kobo client.
 
-    form.py    the deployed form: fields, labels per translation, `nswp_sensitive`
-    tables.py  the pack's tables; small-cell suppression; labelled responses
-    pack.py    build_pack / build_packs, write_pack (0700 folders, 0600 files)
+    form.py      the deployed form: fields, labels per translation, `nswp_sensitive`
+    tables.py    the pack's tables; small-cell suppression (Disclosure); labelled responses
+    sections.py  programmes, participation, mobilisation, violence_rights, needs
+    matrix.py    the law matrix: country x area, direction symbols
+    pack.py      build_pack / build_packs, write_pack (0700 folders, 0600 files);
+                 PUBLICATION_LANGUAGES per region
+    run.py       export_packs: every region in its languages (the CLI's and demo's call)
+    html.py      the HTML report; figures.py + charts.py its SVG charts; i18n.py its words
 
 Example:
     form = load_export_form(engine, fallback=Path("forms/annual_member_survey.xlsx"))
@@ -24,19 +29,23 @@ from nswp_survey.export.form import (
 from nswp_survey.export.pack import (
     FORMATS,
     GLOBAL,
+    PUBLICATION_LANGUAGES,
     SENSITIVE_LINE,
     Pack,
     build_pack,
     build_packs,
     check_choice,
+    publication_languages,
     write_pack,
 )
-from nswp_survey.export.tables import indicator_table, suppress
+from nswp_survey.export.tables import Disclosure, indicator_table, suppress
 
 __all__ = [
     "FORMATS",
     "GLOBAL",
+    "PUBLICATION_LANGUAGES",
     "SENSITIVE_LINE",
+    "Disclosure",
     "ExportForm",
     "Pack",
     "build_pack",
@@ -46,6 +55,7 @@ __all__ = [
     "form_from_content",
     "indicator_table",
     "load_export_form",
+    "publication_languages",
     "suppress",
     "write_pack",
 ]

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from html import escape
 
@@ -20,6 +21,11 @@ LABEL_CHARS = 56
 BAR_COLOUR = "#1b7f5c"
 PALETTE = ("#2e86c1", "#e67e22", "#7d3c98", "#566573", "#17a589", "#a04000")
 MUTED = "#d5d8dc"
+
+
+def _width(text: str) -> int:
+    """Rough width in pixels at 11px: CJK (wide) characters take about twice a Latin one."""
+    return sum(12 if unicodedata.east_asian_width(ch) in "WF" else 7 for ch in text)
 
 
 def _short(label: str, limit: int = LABEL_CHARS) -> str:
@@ -68,9 +74,12 @@ def bar_chart(
 
 
 def stacked_chart(
-    rows: Sequence[tuple[str, Sequence[int]]], series: Sequence[str], title: str
+    rows: Sequence[tuple[str, Sequence[int] | str]], series: Sequence[str], title: str
 ) -> str:
-    """One stacked bar per (label, count per series), with a legend of the series on top."""
+    """One stacked bar per (label, count per series), with a legend of the series on top.
+
+    A row whose counts are a text (a suppressed cell, "<3") draws a muted stub and that text.
+    """
     body: list[str] = []
     x = 0.0
     for i, name in enumerate(series):
@@ -79,13 +88,20 @@ def stacked_chart(
         body.append(
             f'<text x="{x + 16:.0f}" y="12" font-size="11" fill="#1c2833">{escape(name)}</text>'
         )
-        x += 28 + 7 * len(name)
-    largest = max((sum(counts) for _label_, counts in rows), default=0) or 1
+        x += 28 + _width(name)
+    counted = [counts for _label_, counts in rows if not isinstance(counts, str)]
+    largest = max((sum(counts) for counts in counted), default=0) or 1
     scale = (WIDTH - 40) / largest
     for i, (label, counts) in enumerate(rows):
         top = 24 + i * ROW
         body.append(_label(top + 12, label))
         y, x = top + 17, 0.0
+        if isinstance(counts, str):
+            body.append(f'<rect x="0" y="{y}" width="8" height="{BAR}" fill="{MUTED}"/>')
+            body.append(
+                f'<text x="12" y="{y + 12}" font-size="11" fill="#1c2833">{escape(counts)}</text>'
+            )
+            continue
         for j, count in enumerate(counts):
             if not count:
                 continue

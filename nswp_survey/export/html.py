@@ -1,7 +1,10 @@
-"""One self-contained HTML report per regional pack: cover facts, charts, indicators, law changes.
+"""One self-contained HTML report per regional pack: cover facts, charts, indicators, law
+changes, the law matrix and the sections (programmes, participation, international days,
+violence and rights, support needs), all in the pack's language (i18n.py).
 
-Opens offline: inline CSS, inline SVG charts (charts.py), no scripts, fonts or images. Readable
-on a phone (tables scroll sideways) and printable. Every text is escaped. Written 0600.
+Opens offline: inline CSS, inline SVG charts (figures.py, charts.py), no scripts, fonts or
+images. Readable on a phone (tables scroll sideways) and printable. Every text is escaped.
+The law matrix colours cells by direction and always prints the symbol too. Written 0600.
 
 Example:
     write_html(pack, folder / f"{pack.stem}.html")
@@ -9,90 +12,37 @@ Example:
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from nswp_survey.export.charts import bar_chart, stacked_chart
+from nswp_survey.export.figures import (
+    cell_text,
+    law_chart,
+    missing,
+    section_figures,
+    share_chart,
+)
+from nswp_survey.export.i18n import (
+    ORDER,
+    REGION_NAMES,
+    WORDS,
+    column_label,
+    cover_label,
+    phrase,
+    section_title,
+)
+from nswp_survey.export.matrix import SYMBOLS
 from nswp_survey.export.pack import SENSITIVE_LINE, Pack, write_private
+from nswp_survey.export.sections import SECTIONS
 
-# UI words per language (the tables' own labels come translated in the pack).
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "NSWP member survey {year}: {region}", "responses": "Responses",
-        "coverage": "Coverage of active members", "countries": "Countries", "tier": "Tier",
-        "public": "public (small cells suppressed)", "internal": "internal",
-        "sensitive": "This report includes sensitive fields. Do not share it outside the Board "
-        "and Secretariat.", "shares": "Headline shares (%)",
-        "law_chart": "Legal and policy changes by area and direction",
-        "indicators": "Indicators", "law": "Legal and policy changes",
-        "suppressed": "A cell shown as “<{n}” counts fewer than {n} organisations and is hidden.",
-        "none": "No data.", "generated": "Generated",
-    },
-    "fr": {
-        "title": "Enquête des membres du NSWP {year} : {region}", "responses": "Réponses",
-        "coverage": "Couverture des membres actifs", "countries": "Pays", "tier": "Niveau",
-        "public": "public (petites cellules masquées)", "internal": "interne",
-        "sensitive": "Ce rapport contient des champs sensibles. Ne le partagez pas en dehors du "
-        "Conseil et du Secrétariat.", "shares": "Proportions principales (%)",
-        "law_chart": "Changements juridiques et politiques par domaine et direction",
-        "indicators": "Indicateurs", "law": "Changements juridiques et politiques",
-        "suppressed": "Une cellule affichée « <{n} » compte moins de {n} organisations.",
-        "none": "Aucune donnée.", "generated": "Généré le",
-    },
-    "es": {
-        "title": "Encuesta de miembros de NSWP {year}: {region}", "responses": "Respuestas",
-        "coverage": "Cobertura de miembros activos", "countries": "Países", "tier": "Nivel",
-        "public": "público (celdas pequeñas ocultas)", "internal": "interno",
-        "sensitive": "Este informe incluye campos sensibles. No lo comparta fuera de la Junta "
-        "y la Secretaría.", "shares": "Proporciones principales (%)",
-        "law_chart": "Cambios legales y de políticas por área y dirección",
-        "indicators": "Indicadores", "law": "Cambios legales y de políticas",
-        "suppressed": "Una celda «<{n}» cuenta menos de {n} organizaciones y se oculta.",
-        "none": "Sin datos.", "generated": "Generado",
-    },
-    "ru": {
-        "title": "Опрос членов NSWP {year}: {region}", "responses": "Ответы",
-        "coverage": "Охват активных членов", "countries": "Страны", "tier": "Уровень",
-        "public": "публичный (малые ячейки скрыты)", "internal": "внутренний",
-        "sensitive": "Этот отчёт содержит конфиденциальные поля. Не передавайте его за пределы "
-        "Правления и Секретариата.", "shares": "Основные доли (%)",
-        "law_chart": "Изменения законов и политики по областям и направлениям",
-        "indicators": "Индикаторы", "law": "Изменения законов и политики",
-        "suppressed": "Ячейка «<{n}» охватывает менее {n} организаций и скрыта.",
-        "none": "Нет данных.", "generated": "Создан",
-    },
-    "zh": {
-        "title": "NSWP {year}年成员调查：{region}", "responses": "回复数",
-        "coverage": "活跃成员覆盖率", "countries": "国家数", "tier": "级别",
-        "public": "公开（小单元格已隐藏）", "internal": "内部",
-        "sensitive": "本报告包含敏感字段。请勿在理事会和秘书处之外分享。",
-        "shares": "主要比例（%）", "law_chart": "按领域和方向分列的法律和政策变化",
-        "indicators": "指标", "law": "法律和政策变化",
-        "suppressed": "显示为“<{n}”的单元格涉及少于{n}个组织，已隐藏。",
-        "none": "无数据。", "generated": "生成时间",
-    },
-}  # fmt: skip
-REGION_NAMES: dict[str, tuple[str, str, str, str, str]] = {
-    "africa": ("Africa", "Afrique", "África", "Африка", "非洲"),
-    "asia_pacific": ("Asia-Pacific", "Asie-Pacifique", "Asia-Pacífico",
-                     "Азиатско-Тихоокеанский регион", "亚太地区"),
-    "europe": ("Europe", "Europe", "Europa", "Европа", "欧洲"),
-    "lac": ("Latin America and the Caribbean", "Amérique latine et Caraïbes",
-            "América Latina y el Caribe", "Латинская Америка и Карибский бассейн",
-            "拉丁美洲和加勒比"),
-    "nac": ("North America and the Caribbean", "Amérique du Nord et Caraïbes",
-            "América del Norte y el Caribe", "Северная Америка и Карибский бассейн",
-            "北美和加勒比"),
-    "global": ("Global", "Mondial", "Global", "Весь мир", "全球"),
-}  # fmt: skip
-ORDER = ("en", "fr", "es", "ru", "zh")
 FONTS = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
-    '"Noto Sans CJK", "PingFang SC", "Microsoft YaHei", "Helvetica Neue", Arial, sans-serif'
+    '"Noto Sans CJK", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", '
+    '"Helvetica Neue", Arial, sans-serif'
 )
 CSS = """
 *{box-sizing:border-box}
@@ -114,6 +64,14 @@ th,td{padding:4px 8px;border-bottom:1px solid #e5e8e8;text-align:left;vertical-a
 th{background:#eaeded;position:sticky;top:0}
 td.num,td:first-child{white-space:nowrap}td.num{text-align:right}
 tr.headline td{font-weight:600;background:#fbfcfc}
+section{margin-top:1.2em}
+table.matrix th[scope=row]{font-weight:600;white-space:nowrap;text-align:left}
+td.dir,span.dir{text-align:center;font-weight:700;-webkit-print-color-adjust:exact;
+print-color-adjust:exact}
+.pos{background:#d4efdf;color:#145a32}.neg{background:#fadbd8;color:#78281f}
+.mix{background:#fcf3cf;color:#7d6608}.oth{background:#eaeded;color:#1c2833}
+.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:.85rem}
+.legend span{display:inline-block;min-width:1.6em;padding:0 4px;border-radius:3px}
 @media (max-width:480px){main{padding:10px}h1{font-size:1.25rem}}
 @media print{
 @page{margin:14mm}
@@ -138,32 +96,28 @@ def title(pack: Pack) -> str:
     return words(pack.lang)["title"].format(year=pack.year, region=region)
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _text(value: Any) -> str:
-    """A cell as shown: blanks for missing, whole floats as ints, others at most 3 decimals."""
-    if _missing(value):
-        return ""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.3f}".rstrip("0")
-    return str(value)
-
-
-def _table(frame: pd.DataFrame, lang: str, *, headline: str | None = None) -> str:
+def _table(
+    frame: pd.DataFrame,
+    lang: str,
+    *,
+    headline: str | None = None,
+    hide: tuple[str, ...] = (),
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """A table with headers in `lang`; rows whose `headline` column is blank are emphasised."""
     if frame.empty:
         return f'<p class="note">{escape(words(lang)["none"])}</p>'
-    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in frame.columns)
+    columns = [c for c in frame.columns if c not in hide]
+    head = "".join(
+        f'<th scope="col">{escape(column_label(str(c), lang, labels))}</th>' for c in columns
+    )
     rows = []
     for record in frame.to_dict("records"):
-        cls = ' class="headline"' if headline and not _text(record.get(headline)) else ""
+        cls = ' class="headline"' if headline and not cell_text(record.get(headline)) else ""
         cells = "".join(
-            f'<td class="num">{escape(_text(v))}</td>' if c in NUMERIC else
-            f"<td>{escape(_text(v))}</td>"
-            for c, v in record.items()
+            f'<td class="num">{escape(cell_text(record[c]))}</td>' if c in NUMERIC else
+            f"<td>{escape(cell_text(record[c]))}</td>"
+            for c in columns
         )  # fmt: skip
         rows.append(f"<tr{cls}>{cells}</tr>")
     return (
@@ -172,51 +126,98 @@ def _table(frame: pd.DataFrame, lang: str, *, headline: str | None = None) -> st
     )
 
 
+def _direction_class(text: str) -> str:
+    """The colour class of a matrix cell from its symbols (the symbols stay as text)."""
+    found = set(text.split())
+    if not found:
+        return ""
+    if found == {SYMBOLS["positive"]}:
+        return "pos"
+    if found == {SYMBOLS["negative"]}:
+        return "neg"
+    if found & {SYMBOLS["positive"], SYMBOLS["negative"], SYMBOLS["mixed"]}:
+        return "mix"
+    return "oth"
+
+
+def _matrix(pack: Pack) -> str:
+    """The country × area table: symbols coloured by direction, and a legend in words."""
+    matrix = pack.tables.get("law_matrix", pd.DataFrame())
+    if matrix.empty:
+        return f'<p class="note">{escape(words(pack.lang)["none"])}</p>'
+    areas = pack.labels.get("law_matrix", {})
+    head = f'<th scope="col">{escape(column_label("country", pack.lang))}</th>' + "".join(
+        f'<th scope="col">{escape(areas.get(str(c), str(c)))}</th>' for c in matrix.columns[1:]
+    )
+    rows = []
+    for record in matrix.to_dict("records"):
+        country = cell_text(record["country"]) or phrase("not_shown", pack.lang)
+        cells = []
+        for column in matrix.columns[1:]:
+            text = cell_text(record[column])
+            cls = _direction_class(text)
+            cells.append(f'<td class="dir {cls}">{escape(text)}</td>' if cls else "<td></td>")
+        rows.append(f'<tr><th scope="row">{escape(country)}</th>{"".join(cells)}</tr>')
+    legend = "".join(
+        f'<li><span class="dir {_direction_class(sym)}">{escape(sym)}</span> {escape(name)}</li>'
+        for sym, name in pack.labels.get("legend", {}).items()
+    )
+    return (
+        f'<ul class="legend">{legend}</ul>'
+        f'<div class="table-wrap"><table class="matrix"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
 def _facts(pack: Pack) -> tuple[dict[str, Any], str]:
+    """Every cover item, named in the pack's language (region and year are in the title)."""
     cover = pack.tables.get("cover", pd.DataFrame(columns=["item", "value"]))
     info = dict(zip(cover["item"], cover["value"], strict=True))
     w = words(pack.lang)
-    coverage = info.get("coverage (%)")
-    items = [
-        (w["responses"], _text(info.get("responses"))),
-        (w["coverage"], "—" if _missing(coverage) else f"{_text(coverage)}%"),
-        (w["countries"], _text(info.get("countries"))),
-        (w["tier"], w.get(pack.tier, pack.tier)),
-    ]
+    items = []
+    for item, value in info.items():
+        if item in ("region", "year", "language", "generated at"):
+            continue
+        if item == "tier":
+            shown = w.get(str(value), str(value))
+        elif item == SENSITIVE_LINE:
+            shown = phrase("yes", pack.lang)
+        elif missing(value):
+            shown = "—"
+        elif item.endswith("(%)") and not isinstance(value, str):
+            shown = f"{cell_text(value)}%"
+        else:
+            shown = cell_text(value)
+        items.append((cover_label(str(item), pack.lang), shown))
     cells = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in items)
     return info, f'<dl class="facts">{cells}</dl>'
 
 
-def _share_chart(pack: Pack) -> str:
-    indicators = pack.tables.get("indicators", pd.DataFrame())
-    definitions = pack.tables.get("definitions", pd.DataFrame())
-    if indicators.empty or definitions.empty:
-        return bar_chart([], words(pack.lang)["shares"])
-    kinds = dict(zip(definitions["id"], definitions["kind"], strict=True))
-    rows = []
-    for record in indicators.to_dict("records"):
-        if _text(record["breakdown"]) or kinds.get(record["id"]) != "share":
+def _figures(figures: list[tuple[str, str]]) -> str:
+    inner = "".join(
+        f"<figure><figcaption>{escape(caption)}</figcaption>{svg}</figure>"
+        for caption, svg in figures
+    )
+    return f'<div class="charts">{inner}</div>' if inner else ""
+
+
+def _sections(pack: Pack) -> str:
+    """Law matrix, then one <section> per section table: heading, charts, table."""
+    lang = pack.lang
+    parts = [
+        f'<section id="law_matrix"><h2>{escape(section_title("law_matrix", lang))}</h2>'
+        f"{_matrix(pack)}</section>"
+    ]
+    for name in SECTIONS:
+        if name not in pack.tables:
             continue
-        value = record["value"]
-        if isinstance(value, str):  # suppressed: shown as the pack shows it
-            rows.append((str(record["title"]), None, value))
-        elif not _missing(value):
-            share = float(value) * 100
-            rows.append((str(record["title"]), share, f"{share:.0f}%"))
-    return bar_chart(rows, words(pack.lang)["shares"], maximum=100)
-
-
-def _law_chart(pack: Pack) -> str:
-    law = pack.tables.get("law_changes", pd.DataFrame(columns=["area", "direction"]))
-    if law.empty:
-        return stacked_chart([], [], words(pack.lang)["law_chart"])
-    area = law["area"].fillna("").astype(str).replace("", "—")
-    direction = law["direction"].fillna("").astype(str).replace("", "—")
-    counts = pd.crosstab(area, direction)
-    series = [str(s) for s in counts.columns]
-    rows = [(str(a), [int(n) for n in counts.loc[a]]) for a in counts.index]
-    rows.sort(key=lambda row: -sum(row[1]))
-    return stacked_chart(rows, series, words(pack.lang)["law_chart"])
+        table = pack.tables[name]
+        parts.append(
+            f'<section id="{name}"><h2>{escape(section_title(name, lang))}</h2>'
+            f"{_figures(section_figures(pack, name))}"
+            f"{_table(table, lang, headline='code', hide=('code',))}</section>"
+        )
+    return "\n".join(parts)
 
 
 def render_html(pack: Pack) -> str:
@@ -229,13 +230,10 @@ def render_html(pack: Pack) -> str:
         warning = f'<p class="warning" role="alert">{escape(w["sensitive"])}</p>'
     min_cell = info.get("minimum cell size")
     note = ""
-    if pack.tier == "public" and not _missing(min_cell):
-        note = f'<p class="note">{escape(w["suppressed"].format(n=_text(min_cell)))}</p>'
-    generated = escape(f"{w['generated']}: {_text(info.get('generated at'))}")
-    charts = "".join(
-        f"<figure><figcaption>{escape(caption)}</figcaption>{svg}</figure>"
-        for caption, svg in ((w["shares"], _share_chart(pack)), (w["law_chart"], _law_chart(pack)))
-    )
+    if pack.tier == "public" and not missing(min_cell):
+        note = f'<p class="note">{escape(w["suppressed"].format(n=cell_text(min_cell)))}</p>'
+    generated = escape(f"{w['generated']}: {cell_text(info.get('generated at'))}")
+    charts = _figures([(w["shares"], share_chart(pack)), (w["law_chart"], law_chart(pack))])
     empty = pd.DataFrame()
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(pack.lang)}">\n<head>\n<meta charset="utf-8">\n'
@@ -243,11 +241,12 @@ def render_html(pack: Pack) -> str:
         f"<title>{heading}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
         f"<h1>{heading}</h1>\n{warning}\n{facts}\n"
         f'<p class="note">{generated}</p>\n'
-        f'<section class="charts">{charts}</section>\n'
+        f'<section class="charts-top">{charts}</section>\n'
         f"<h2>{escape(w['indicators'])}</h2>\n{note}\n"
         f"{_table(pack.tables.get('indicators', empty), pack.lang, headline='breakdown')}\n"
         f"<h2>{escape(w['law'])}</h2>\n"
         f"{_table(pack.tables.get('law_changes', empty), pack.lang)}\n"
+        f"{_sections(pack)}\n"
         "</main>\n</body>\n</html>\n"
     )
 

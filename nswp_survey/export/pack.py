@@ -1,5 +1,13 @@
 """Regional packs: build the tables of one region (or `global`) and year, write XLSX, CSV, HTML.
 
+A pack holds: cover, indicators, law_changes, law_matrix (matrix.py), the sections
+programmes, participation, mobilisation, violence_rights and needs (sections.py), responses
+and one table per repeat, dictionary, definitions. Sheet, CSV and column names are stable
+codes in every language (analysts script against them, and a French and an English pack
+line up); the values carry the labels of the pack's language, and the HTML report
+translates the headers (i18n.py). `PUBLICATION_LANGUAGES` says which languages each region
+is published in (domain.md §5).
+
 Files land under `<dir>/<year>/<region>/`: `nswp-<region>-<year>-<lang>.xlsx` (one sheet per
 table) and the folder `nswp-<region>-<year>-<lang>-csv/` (one UTF-8 CSV per table); on request a
 self-contained report `nswp-<region>-<year>-<lang>.html` (html.py). Folders
@@ -29,10 +37,16 @@ from sqlalchemy import Engine
 
 from nswp_survey.errors import ExportError
 from nswp_survey.export.form import ExportForm
+from nswp_survey.export.matrix import direction_legend, law_matrix
+from nswp_survey.export.sections import hidden_breakdowns, section_ids, section_tables
 from nswp_survey.export.tables import (
+    Disclosure,
+    controlled_cells,
     definitions_table,
+    high_indicators,
     indicator_table,
     is_small,
+    law_changes,
     law_table,
     response_tables,
 )
@@ -44,6 +58,16 @@ GLOBAL = "global"
 FORMATS = ("xlsx", "csv", "html")
 DEFAULT_FORMATS = ("xlsx", "csv")
 SENSITIVE_LINE = "includes sensitive fields"
+# The languages each pack is written in when none is asked for (domain.md §5; NSWP publishes
+# in EN/FR/ES/RU/ZH). The first is the region's main language.
+PUBLICATION_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "africa": ("en", "fr"),
+    "asia_pacific": ("en", "zh"),
+    "europe": ("en", "ru"),
+    "lac": ("es",),
+    "nac": ("en",),
+    GLOBAL: ("en",),
+}
 
 
 @dataclass
@@ -56,15 +80,23 @@ class Pack:
     tier: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     suppressed: int = 0
+    # labels in the pack's language of codes a table shows as they are, by table name:
+    # "law_matrix" (its area columns) and "legend" (its direction symbols)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def stem(self) -> str:
         return f"nswp-{self.region}-{self.year}-{self.lang}"
 
 
-def check_choice(region: str, lang: str) -> list[str]:
+def publication_languages(region: str) -> tuple[str, ...]:
+    """The languages a region's pack is published in, e.g. ("en", "fr") for africa."""
+    return PUBLICATION_LANGUAGES.get(region, ("en",))
+
+
+def check_choice(region: str, lang: str | None) -> list[str]:
     """The regions a `--region` value stands for; ExportError naming the valid values."""
-    if lang not in LANGUAGES:
+    if lang is not None and lang not in LANGUAGES:
         raise ExportError(f"unknown language {lang!r}; valid: {', '.join(LANGUAGES)}")
     if region == "all":
         return [*REGIONS, GLOBAL]
@@ -92,6 +124,7 @@ def _cover(
     *,
     public: bool,
     min_cell: int,
+    min_cell_high: int,
     include_sensitive: bool,
     left_out: int,
 ) -> pd.DataFrame:
@@ -116,6 +149,7 @@ def _cover(
         ("generated at", datetime.now(UTC).replace(microsecond=0).isoformat()),
         ("tier", pack.tier),
         ("minimum cell size", min_cell if public else None),
+        ("minimum cell size, high-sensitivity items", min_cell_high if public else None),
         ("suppressed cells", pack.suppressed),
         ("sensitive fields left out", left_out),
     ]
@@ -135,10 +169,20 @@ def build_pack(
     lang: str = "en",
     tier: str = "public",
     min_cell: int = 3,
+    min_cell_high: int = 5,
     include_sensitive: bool = False,
 ) -> Pack:
-    """Every table of one regional (or the global) pack; public tier = disclosure control."""
+    """Every table of one regional (or the global) pack; public tier = disclosure control.
+
+    `min_cell_high` is the floor for indicators reading a field marked high-sensitivity
+    (never below `min_cell`).
+    """
     public = tier == "public"
+    if public and include_sensitive:
+        raise ExportError("sensitive fields never go into the public tier: use the internal tier")
+    rules = Disclosure(
+        public, min_cell, max(min_cell, min_cell_high), high_indicators(catalogue, form)
+    )
     pack = Pack(region, year, lang, tier)
     scope = None if region == GLOBAL else region
     by = ("region",) if region == GLOBAL else ("country",)
@@ -147,7 +191,20 @@ def build_pack(
     if scope:
         responses = responses[responses.get("region", pd.Series(index=responses.index)).eq(scope)]
     law = frames.law[frames.law["submission_id"].isin(responses["submission_id"])]
-    indicators, pack.suppressed = indicator_table(results, public=public, min_cell=min_cell)
+    indicators, pack.suppressed = indicator_table(
+        results,
+        public=public,
+        min_cell=min_cell,
+        min_cell_high=rules.min_cell_high,
+        high=rules.high,
+    )
+    # sections: the same indicators region-wide, by their own categories only
+    overall = compute_indicators(frames, catalogue, year, scope, (), lang=lang,
+                                 ids=section_ids(catalogue))  # fmt: skip
+    section_cells = controlled_cells(overall, rules)
+    pack.suppressed += hidden_breakdowns(section_cells)
+    matrix, areas = law_matrix(law_changes(law, public=public), form, lang)
+    pack.labels = {"law_matrix": areas, "legend": direction_legend(form, lang)}
     rows, repeats, dictionary, left_out = response_tables(
         engine,
         responses,
@@ -162,6 +219,7 @@ def build_pack(
         engine,
         public=public,
         min_cell=min_cell,
+        min_cell_high=rules.min_cell_high,
         include_sensitive=include_sensitive,
         left_out=left_out,
     )
@@ -169,6 +227,8 @@ def build_pack(
         "cover": cover,
         "indicators": indicators,
         "law_changes": law_table(law, form, lang, public=public),
+        "law_matrix": matrix,
+        **section_tables(section_cells, catalogue, lang, year),
         "responses": rows,
         **repeats,
         "dictionary": dictionary,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from nswp_survey.export.form import load_export_form
-from nswp_survey.export.pack import FORMATS, Pack, build_pack, write_pack
+from nswp_survey.export.pack import FORMATS, Pack, build_pack, publication_languages, write_pack
 from nswp_survey.indicators import Catalogue, FormSchema, load_frames
 
 
@@ -23,16 +23,21 @@ def export_packs(
     formats: Sequence[str] = FORMATS,
     form_fallback: Path | None = None,
     schema: FormSchema | None = None,
+    lang: str | None = None,
     **options: Any,
 ) -> list[tuple[Pack, list[Path]]]:
-    """Build and write one pack per region; returns each pack with the files written.
+    """Build and write one pack per region and language; returns each pack with its files.
 
-    `options` go to `build_pack` (lang, tier, min_cell, include_sensitive).
+    `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
+    `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
     """
     form = load_export_form(engine, form_fallback)
     frames = load_frames(engine, catalogue, years=[year], schema=form.schema or schema)
     written = []
     for region in regions:
-        pack = build_pack(engine, catalogue, frames, form, year, region, **options)
-        written.append((pack, write_pack(pack, out_dir, formats)))
+        for language in [lang] if lang else publication_languages(region):
+            pack = build_pack(
+                engine, catalogue, frames, form, year, region, lang=language, **options
+            )
+            written.append((pack, write_pack(pack, out_dir, formats)))
     return written

@@ -3,14 +3,18 @@ changes, responses (labels, select_multiple as 0/1 columns), the repeat rows, th
 dictionary and the indicator definitions.
 
 Disclosure control (public tier): a cell is suppressed when the organisations behind it
-(`n`), or the organisations it counts (the numerator of an organisation-counting kind),
-are fewer than `min_cell` but more than zero; it then shows "<min_cell" and its numerator,
-denominator and n are blanked.
+(`n`), or the organisations it counts (the numerator of an organisation-counting kind; for
+PRG-02 also the denominator, members that cut a service), are fewer than the floor but more
+than zero; it then shows "<floor" and its numerator, denominator and n are blanked. The floor
+is `min_cell`, or `min_cell_high` for indicators reading a high-sensitivity field (§6: "5 for
+H items"). `controlled_cells` is the one place this happens: the indicator table and the
+section tables (sections.py) both read its cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -23,7 +27,15 @@ from nswp_survey.indicators.load import pivot_answers
 from nswp_survey.indicators.results import MISSING
 
 # Kinds whose numerator is a number of organisations (suppressed when small, too).
-ORG_COUNT_KINDS = {"share", "distribution", "count", "distinct_countries"}
+ORG_COUNT_KINDS = {
+    "share",
+    "distribution",
+    "count",
+    "distinct_countries",
+    "programmes:cut_reasons",
+}
+# Kinds whose denominator counts organisations as well (PRG-02: members that cut a service).
+ORG_DENOMINATOR_KINDS = {"programmes:balance"}
 INDICATOR_COLUMNS = ["id", "title", "breakdown", "value", "numerator", "denominator", "n", "note"]
 LAW_COLUMNS = ["country", "area", "stage", "direction", "month", "public_source", "reports"]
 NUMERIC_KINDS = {"integer", "decimal", "range"}
@@ -34,37 +46,102 @@ def is_small(n: Any, min_cell: int) -> bool:
     return n is not None and not pd.isna(n) and 0 < float(n) < min_cell
 
 
-def suppress(kind: str, numerator: Any, n: Any, min_cell: int) -> bool:
+def suppress(kind: str, numerator: Any, n: Any, min_cell: int, denominator: Any = None) -> bool:
     """True when a cell counts fewer than `min_cell` organisations (zero is not disclosive)."""
     if is_small(n, min_cell):
         return True
-    return kind in ORG_COUNT_KINDS and is_small(numerator, min_cell)
+    if kind in ORG_DENOMINATOR_KINDS and is_small(denominator, min_cell):
+        return True
+    return kind in ORG_COUNT_KINDS | ORG_DENOMINATOR_KINDS and is_small(numerator, min_cell)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The tier's rules: public suppresses small cells; `high` ids use the higher floor."""
+
+    public: bool = True
+    min_cell: int = 3
+    min_cell_high: int = 5
+    high: frozenset[str] = frozenset()
+
+    def floor(self, indicator_id: str) -> int:
+        """Smallest cell shown for this indicator (never below min_cell)."""
+        if indicator_id in self.high:
+            return max(self.min_cell, self.min_cell_high)
+        return self.min_cell
+
+
+def high_indicators(catalogue: Catalogue, form: ExportForm) -> frozenset[str]:
+    """Ids of the indicators that read a field the form marks `nswp_sensitive=high`."""
+    return frozenset(
+        spec.id
+        for spec in catalogue.indicators
+        if any(form.level(name) == "high" for name in spec.fields_read())
+    )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One indicator figure as the pack shows it: the headline (`keys` empty) or a breakdown."""
+
+    id: str
+    title: str
+    kind: str
+    keys: tuple[tuple[str, str, str], ...]
+    value: Any
+    numerator: Any
+    denominator: Any
+    n: Any
+    note: str = ""
+    hidden: bool = False
+
+    @property
+    def breakdown(self) -> str:
+        return " · ".join(label for _dim, _code, label in self.keys)
+
+
+def controlled_cells(results: Iterable[IndicatorResult], rules: Disclosure) -> list[Cell]:
+    """Every headline and breakdown cell, small ones suppressed in the public tier."""
+    cells: list[Cell] = []
+    for result in results:
+        entries = [((), result.value, result.numerator, result.denominator, result.n)]
+        entries += [
+            (row.keys, row.value, row.numerator, row.denominator, row.n) for row in result.rows
+        ]
+        floor = rules.floor(result.id)
+        for keys, value, numerator, denominator, n in entries:
+            cell = Cell(result.id, result.title, result.kind, keys, value, numerator,
+                        denominator, n, result.error or "")  # fmt: skip
+            if (
+                rules.public
+                and not result.error
+                and suppress(result.kind, numerator, n, floor, denominator)
+            ):
+                hidden = f"<{floor}"
+                n_shown = hidden if is_small(n, floor) else n
+                cell = Cell(cell.id, cell.title, cell.kind, keys, hidden, None, None, n_shown,
+                            cell.note, hidden=True)  # fmt: skip
+            cells.append(cell)
+    return cells
 
 
 def indicator_table(
-    results: Sequence[IndicatorResult], *, public: bool, min_cell: int
+    results: Sequence[IndicatorResult],
+    *,
+    public: bool,
+    min_cell: int,
+    min_cell_high: int = 5,
+    high: Collection[str] = (),
 ) -> tuple[pd.DataFrame, int]:
     """One row per headline and per breakdown cell; and how many cells were suppressed."""
-    rows: list[dict[str, Any]] = []
-    suppressed = 0
-    for result in results:
-        entries = [("", result.value, result.numerator, result.denominator, result.n)]
-        entries += [
-            (" · ".join(label for _d, _c, label in row.keys), row.value, row.numerator,
-             row.denominator, row.n)
-            for row in result.rows
-        ]  # fmt: skip
-        for breakdown, value, numerator, denominator, n in entries:
-            row = dict(zip(INDICATOR_COLUMNS, [result.id, result.title, breakdown], strict=False))
-            row.update(value=value, numerator=numerator, denominator=denominator, n=n)
-            row["note"] = result.error or ""
-            if public and not result.error and suppress(result.kind, numerator, n, min_cell):
-                suppressed += 1
-                hidden = f"<{min_cell}"
-                row.update(value=hidden, numerator=None, denominator=None)
-                row["n"] = hidden if is_small(n, min_cell) else n
-            rows.append(row)
-    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS), suppressed
+    rules = Disclosure(public, min_cell, min_cell_high, frozenset(high))
+    cells = controlled_cells(results, rules)
+    rows = [
+        [c.id, c.title, c.breakdown, c.value, c.numerator, c.denominator, c.n, c.note]
+        for c in cells
+    ]
+    table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    return table, sum(c.hidden for c in cells)
 
 
 def _labels(form: ExportForm, field: str, codes: str, lang: str) -> str:
@@ -72,10 +149,27 @@ def _labels(form: ExportForm, field: str, codes: str, lang: str) -> str:
     return "; ".join(form.schema.field_label(field, code, lang) for code in parts)
 
 
-def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -> pd.DataFrame:
-    """One row per de-duplicated change. Public tier: the country only when a source is public."""
+@dataclass(frozen=True)
+class LawChange:
+    """One de-duplicated change, in codes; `country` is "" when the tier may not show it."""
+
+    country: str
+    areas: tuple[str, ...]
+    stage: str
+    direction: str
+    month: str
+    source: str
+    reports: int
+
+
+def _code(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def law_changes(law: pd.DataFrame, *, public: bool) -> list[LawChange]:
+    """The de-duplicated changes. Public tier: the country only when a source is public."""
     if law.empty:
-        return pd.DataFrame(columns=LAW_COLUMNS)
+        return []
     law = law.reset_index(drop=True)
     changes = dedupe_changes(law)
     # change_id is the first report of the change (its smallest row position)
@@ -83,23 +177,38 @@ def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -
     month = first.get("lc_date", pd.Series("", index=first.index)).fillna("").astype(str).str[:7]
     source_of = _sources(law)
     sources = [source_of.get(int(i), "") for i in changes["change_id"]]
-    rows = []
+    out = []
     for (_, change), when, source in zip(changes.iterrows(), month, sources, strict=True):
-        country = change["country"]
-        shown = "" if country == MISSING else form.schema.field_label("country", country, lang)
-        if public and not source:
-            shown = ""
-        rows.append(
-            {
-                "country": shown,
-                "area": _labels(form, "lc_area", change["lc_area"], lang),
-                "stage": _labels(form, "lc_stage", change["lc_stage"], lang),
-                "direction": _labels(form, "lc_direction", change["lc_direction"], lang),
-                "month": when,
-                "public_source": source,
-                "reports": int(change["reports"]),
-            }
+        country = "" if change["country"] == MISSING else str(change["country"])
+        out.append(
+            LawChange(
+                country="" if public and not source else country,
+                areas=tuple(_code(change["lc_area"]).split()),
+                stage=_code(change["lc_stage"]),
+                direction=_code(change["lc_direction"]),
+                month=when,
+                source=source,
+                reports=int(change["reports"]),
+            )
         )
+    return out
+
+
+def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -> pd.DataFrame:
+    """One row per de-duplicated change, labelled in `lang` (law_changes' rule for country)."""
+    label = form.schema.field_label
+    rows = [
+        {
+            "country": label("country", change.country, lang) if change.country else "",
+            "area": _labels(form, "lc_area", " ".join(change.areas), lang),
+            "stage": _labels(form, "lc_stage", change.stage, lang),
+            "direction": _labels(form, "lc_direction", change.direction, lang),
+            "month": change.month,
+            "public_source": change.source,
+            "reports": change.reports,
+        }
+        for change in law_changes(law, public=public)
+    ]
     return pd.DataFrame(rows, columns=LAW_COLUMNS)
 
 

@@ -11,13 +11,21 @@ import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
-from nswp_survey.export import SENSITIVE_LINE, load_export_form
+from nswp_survey.errors import ExportError
+from nswp_survey.export import SENSITIVE_LINE, build_pack, load_export_form
+from nswp_survey.export.sections import SECTIONS
 from nswp_survey.indicators import compute_indicators, load_frames
 
 SHEETS = [
     "cover",
     "indicators",
     "law_changes",
+    "law_matrix",
+    "programmes",
+    "participation",
+    "mobilisation",
+    "violence_rights",
+    "needs",
     "responses",
     "responses_law_change",
     "dictionary",
@@ -92,8 +100,13 @@ def test_small_cells_are_suppressed_in_the_public_tier(config: Path, tmp_path: P
     headline = next(r for r in rows if r[0] == "MEM-03" and not r[2])
     assert (headline[3], headline[6]) == (1, 3)  # 3 of 3 organisations: shown
     hidden = sum(1 for r in rows if r[3] == "<3")
+    # section rows by category are cells of their own; their headlines repeat the indicators'
+    in_sections = sum(
+        1 for name in SECTIONS for r in book[name][1:] if r[4] == "<3" and r[2]
+    )  # fmt: skip
     info = cover(book)
-    assert info["suppressed cells"] == hidden + (info["SW-led share (%)"] == "<3")
+    assert info["suppressed cells"] == hidden + in_sections + (info["SW-led share (%)"] == "<3")
+    assert in_sections > 0
     assert hidden > 0
 
 
@@ -144,7 +157,7 @@ def test_french_labels_differ_from_english(config: Path, tmp_path: Path) -> None
 
 def test_files_are_private_and_csvs_match(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run(config, out, "--region", "all", "--format", "xlsx,csv")
+    result = run(config, out, "--region", "all", "--lang", "en", "--format", "xlsx,csv")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (out / "2025").iterdir()) == [
         "africa", "asia_pacific", "europe", "global", "lac", "nac",
@@ -178,3 +191,12 @@ def test_unknown_choices_exit_2(config: Path, tmp_path: Path, args, words) -> No
     for word in words:
         assert word in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_sensitive_fields_never_go_into_a_public_pack(export_engine, export_catalogue) -> None:
+    form = load_export_form(export_engine)
+    frames = load_frames(export_engine, export_catalogue, years=[2025], schema=form.schema)
+    with pytest.raises(ExportError, match="never go into the public tier"):
+        build_pack(
+            export_engine, export_catalogue, frames, form, 2025, "africa", include_sensitive=True
+        )

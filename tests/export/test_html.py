@@ -1,8 +1,10 @@
 """The HTML report: self-contained, escaped, private, and rendered by a real headless Chromium.
 
 Chromium tests skip when `chromium` is missing, unless CI is set (then they fail).
-NSWP_SAVE_SCREENSHOT=1 also copies the English phone screenshot to
-docs/screenshots/report-africa.png for people to look at.
+NSWP_SAVE_SCREENSHOT=1 also copies the English and Chinese phone screenshots to
+docs/screenshots/report-africa.png and report-africa-zh.png for people to look at.
+The Chinese and Russian renders also check that fontconfig offers Chromium a font for the
+script (scripts/install-test-deps.sh installs one when missing).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import shutil
 import stat
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from click.testing import CliRunner
 from nswp_survey.cli import cli
 from nswp_survey.export import Pack, build_pack, load_export_form, write_pack
 from nswp_survey.export.html import render_html, title, write_html
+from nswp_survey.export.i18n import column_label, section_title
+from nswp_survey.export.sections import SECTIONS
 from nswp_survey.indicators import load_frames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +44,11 @@ def packs(export_engine, export_catalogue) -> dict[str, Pack]:
             export_engine, export_catalogue, frames, form, 2025, "africa", lang=lang, **options
         )
 
-    return {"en": build("en"), "zh": build("zh", include_sensitive=True), "ru": build("ru")}
+    return {
+        "en": build("en"),
+        "zh": build("zh", tier="internal", include_sensitive=True),
+        "ru": build("ru"),
+    }
 
 
 def chromium() -> str:
@@ -117,19 +126,117 @@ def test_write_pack_and_cli_write_html(config: Path, packs, tmp_path: Path) -> N
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     folder = out / "2025" / "africa"
+    # no --lang: Africa is published in English and French
     assert sorted(p.name for p in folder.iterdir()) == [
         "nswp-africa-2025-en.html", "nswp-africa-2025-en.xlsx",
+        "nswp-africa-2025-fr.html", "nswp-africa-2025-fr.xlsx",
     ]  # fmt: skip
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+class Outline(HTMLParser):
+    """What a reader sees of the report: section headings, charts per section, headers, cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section: str | None = None
+        self.headings: dict[str, str] = {}
+        self.charts: dict[str, int] = {}
+        self.headers: list[str] = []
+        self.directions: list[tuple[str, str]] = []
+        self._into: str | None = None
+        self._class = ""
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "section" and attr.get("id"):
+            self.section = attr["id"]
+        if tag == "svg" and self.section:
+            self.charts[self.section] = self.charts.get(self.section, 0) + 1
+        if tag in ("h2", "th") or (tag == "td" and "dir" in (attr.get("class") or "")):
+            self._into, self._class, self._text = tag, attr.get("class") or "", []
+
+    def handle_data(self, data: str) -> None:
+        if self._into:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != self._into:
+            return
+        text = "".join(self._text).strip()
+        if tag == "h2" and self.section:
+            self.headings[self.section] = text
+        elif tag == "th":
+            self.headers.append(text)
+        elif tag == "td":
+            self.directions.append((self._class, text))
+        self._into = None
+
+
+def outline(document: str) -> Outline:
+    parser = Outline()
+    parser.feed(document)
+    return parser
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ru"])
+def test_sections_and_headers_are_in_the_pack_language(packs, lang: str) -> None:
+    seen = outline(render_html(packs[lang]))
+    for name in ("law_matrix", *SECTIONS):
+        assert seen.headings[name] == section_title(name, lang), name
+    for name in SECTIONS:  # every section has at least one inline chart
+        assert seen.charts.get(name, 0) >= 1, name
+    # headers are words of the language, never the stable codes of the xlsx
+    for code in ("public_source", "numerator", "denominator", "category", "criminalisation_sale"):
+        assert code not in seen.headers
+    assert column_label("public_source", lang) in seen.headers
+    assert column_label("category", lang) in seen.headers
+    law = packs[lang].tables["law_matrix"]
+    assert packs[lang].labels["law_matrix"]["criminalisation_sale"] in seen.headers
+    assert len(seen.directions) == int(law.iloc[:, 1:].ne("").sum().sum())
+
+
+def test_law_matrix_cells_have_colour_and_symbol(packs) -> None:
+    seen = outline(render_html(packs["en"]))
+    # public tier: Kenya +, South Africa +, and the unnamed row with − and +
+    assert sorted(seen.directions) == [
+        ("dir neg", "−"), ("dir pos", "+"), ("dir pos", "+"), ("dir pos", "+"),
+    ]  # fmt: skip
+    document = render_html(packs["en"])
+    assert "(country not shown: no public source)" in document
+    assert "Positive" in document and "Negative" in document  # the legend, in words
+
+
+def test_cover_items_are_translated(packs) -> None:
+    document = render_html(packs["ru"])
+    for item in ("Ответы", "Скрытые ячейки", "Исключённые конфиденциальные поля"):
+        assert f"<dt>{item}</dt>" in document
+    assert "<dt>suppressed cells</dt>" not in document
+    zh = render_html(packs["zh"])
+    assert "<dt>包含敏感字段</dt><dd>是</dd>" in zh  # --include-sensitive, said on the cover
+
+
+def fonts_for(lang: str) -> str:
+    found = subprocess.run(
+        ["fc-list", f":lang={lang}"], capture_output=True, text=True, check=False, timeout=TIMEOUT
+    )
+    return found.stdout
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ru"])
 def test_chromium_renders_report(packs, tmp_path: Path, lang: str) -> None:
     pack = packs[lang]
+    chromium()  # skips (or fails on CI) before the font check when there is no browser
+    if lang in ("zh", "ru"):
+        assert shutil.which("fc-list"), "fontconfig missing: run scripts/install-test-deps.sh"
+        assert fonts_for(lang).strip(), f"no {lang} font: run scripts/install-test-deps.sh"
     path = write_html(pack, tmp_path / f"{pack.stem}.html")
     dumped = run_chromium(path, tmp_path, "--dump-dom")
     assert dumped.returncode == 0, dumped.stderr[-2000:]
-    assert dumped.stdout.count("<svg") >= 2
+    assert dumped.stdout.count("<svg") >= 2 + len(SECTIONS)
+    for name in SECTIONS:
+        assert f"<h2>{section_title(name, lang)}</h2>" in dumped.stdout
     assert title(pack) in dumped.stdout
     assert f'<html lang="{lang}">' in dumped.stdout
     assert not page_errors(dumped.stderr), page_errors(dumped.stderr)
@@ -139,8 +246,9 @@ def test_chromium_renders_report(packs, tmp_path: Path, lang: str) -> None:
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert not page_errors(taken.stderr), page_errors(taken.stderr)
-    if lang == "en" and os.environ.get("NSWP_SAVE_SCREENSHOT") == "1":
-        target = ROOT / "docs" / "screenshots" / "report-africa.png"
+    if lang in ("en", "zh") and os.environ.get("NSWP_SAVE_SCREENSHOT") == "1":
+        name = "report-africa.png" if lang == "en" else f"report-africa-{lang}.png"
+        target = ROOT / "docs" / "screenshots" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
 

@@ -108,7 +108,8 @@ S1 = profile(
     resource_lang="en", alliances="plhiv", ta_needs="fundraising advocacy",
     services="hiv_testing sti legal_aid_paralegal", service_change="hiv_testing",
     service_cut="sti", cut_reason="funding", natl_prog_change="sw_involved_design",
-    any_change="yes",
+    any_change="yes", day_format="public_event online",
+    rights_affected="freedom_from_violence protection_of_law", pref_lang="en",
 )
 S1_LAW = (
     law("criminalisation_sale", "national", "adopted", "positive", "2025-03-01",
@@ -124,7 +125,8 @@ S3 = profile(
     days_marked="none", day_unsafe="yes", viol_trend="dk", viol_perp="prefer_not",
     doc_violations="no", resources_used="none", alliances="none", ta_needs="safety_security",
     services="hiv_prevention", service_cut="hiv_prevention", cut_reason="legal_pressure police",
-    natl_prog_change="dk", any_change="no",
+    natl_prog_change="dk", any_change="no", rights_affected="freedom_from_violence",
+    pref_lang="en",
 )
 S6 = profile(
     "EE-0005", "africa", "KEN", sw_led="1", constituencies="male", regional_net="aswa other",
@@ -137,7 +139,8 @@ S6 = profile(
     viol_trend="increased", viol_perp="police", doc_violations="yes",
     resources_used="smart_guide statement", resource_lang="en fr", alliances="none",
     ta_needs="fundraising", services="hiv_testing", service_change="hiv_testing",
-    natl_prog_change="none", any_change="yes",
+    natl_prog_change="none", any_change="yes", day_format="public_event",
+    rights_affected="freedom_from_violence", pref_lang="fr",
 )
 # L3: the change of L1 again, from another member: other month, same source (other spelling)
 S6_LAW = (
@@ -156,6 +159,7 @@ S7 = profile(
     alliances="lgbti labour_unions", ta_needs="advocacy", services="legal_aid_paralegal",
     service_change="legal_aid_paralegal",
     natl_prog_change="sw_involved_delivery coercive_practice_removed", any_change="yes",
+    day_format="online", pref_lang="en",
 )
 S7_LAW = (
     law("criminalisation_purchase third_parties", "national", "implemented", "negative",
@@ -172,7 +176,8 @@ S11 = profile(
     resources_used="briefing_paper", resource_lang="fr", alliances="pwud",
     ta_needs="fundraising governance", services="hiv_testing legal_aid_paralegal",
     service_cut="legal_aid_paralegal hiv_testing", natl_prog_change="new_rights_based",
-    any_change="yes",
+    any_change="yes", day_format="press_statement",
+    rights_affected="freedom_from_violence health", pref_lang="en",
 )
 S11_LAW = (
     law("hiv_criminalisation", "court_ruling", "struck_down", "positive", "2025-11-01",

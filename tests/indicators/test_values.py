@@ -121,6 +121,21 @@ EXPECTED: dict[str, tuple] = {
     ),
     # sw_involved_design S1, sw_involved_delivery S7 -> 2/5
     "PRG-03": (2 / 5, 2, 5, 5, {}),
+    # one member each: S1 design; S3 dk; S6 none; S7 delivery + removed; S11 new
+    "PRG-03b": (
+        None,
+        None,
+        5,
+        5,
+        {
+            "sw_involved_design": (1 / 5, 1, 5),
+            "sw_involved_delivery": (1 / 5, 1, 5),
+            "coercive_practice_removed": (1 / 5, 1, 5),
+            "new_rights_based": (1 / 5, 1, 5),
+            "none": (1 / 5, 1, 5),
+            "dk": (1 / 5, 1, 5),
+        },
+    ),
     # national 3+0+2+1+1 = 7, regional 1+0+0+2+0 = 3, global 1+0+1+0+0 = 2; total 12
     "POL-01": (
         12,
@@ -167,6 +182,19 @@ EXPECTED: dict[str, tuple] = {
             "none": (1 / 5, 1, 5),
         },
     ),
+    # public_event S1 S6; online S1 S7; press_statement S11; S3 marked no day (not asked)
+    "MOB-01c": (
+        None,
+        None,
+        5,
+        5,
+        {
+            "public_event": (2 / 5, 2, 5),
+            "online": (2 / 5, 2, 5),
+            "press_statement": (1 / 5, 1, 5),
+            NA: (1 / 5, 1, 5),
+        },
+    ),
     # marked a day: S1 S6 S7 S11
     "MOB-01b": (4, 4, 5, 5, {}),
     # unsafe yes: S3, S6 / answered: S1 S3 S6 S7 (S11 did not answer) -> 2/4
@@ -190,6 +218,19 @@ EXPECTED: dict[str, tuple] = {
         5,
         {"police": (2 / 5, 2, 5), "prefer_not": (1 / 5, 1, 5), "none": (1 / 5, 1, 5)},
     ),
+    # freedom_from_violence S1 S3 S6 S11; protection_of_law S1; health S11; S7 unanswered
+    "VIO-01c": (
+        None,
+        None,
+        5,
+        5,
+        {
+            "freedom_from_violence": (4 / 5, 4, 5),
+            "protection_of_law": (1 / 5, 1, 5),
+            "health": (1 / 5, 1, 5),
+            NA: (1 / 5, 1, 5),
+        },
+    ),
     # doc_violations yes: S1, S6, S7
     "VIO-02": (3 / 5, 3, 5, 5, {}),
     # resources other than none: S1 S6 S7 S11
@@ -202,6 +243,8 @@ EXPECTED: dict[str, tuple] = {
     "ALL-01b": (None, None, 5, 5, {"none": (2 / 5, 2, 5), "pwud": (1 / 5, 1, 5)}),
     # fundraising S1 S6 S11; advocacy S1 S7
     "TA-01": (None, None, 5, 5, {"fundraising": (3 / 5, 3, 5), "advocacy": (2 / 5, 2, 5)}),
+    # en S1 S3 S7 S11; fr S6
+    "TA-02": (None, None, 5, 5, {"en": (4 / 5, 4, 5), "fr": (1 / 5, 1, 5)}),
 }
 REGISTER = {"MEM-01", "MEM-02", "MEM-04"}
 
