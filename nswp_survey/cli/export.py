@@ -33,7 +33,8 @@ from nswp_survey.errors import ExportError
     type=click.Choice(["public", "internal"]),
     default="public",
     show_default=True,
-    help="public: small cells suppressed; internal: Board and Secretariat.",
+    help="public: aggregates only, small cells suppressed; internal (Board and "
+    "Secretariat): every cell, plus the row-level responses.",
 )
 @click.option(
     "--include-sensitive",

@@ -180,8 +180,8 @@ def _facts(pack: Pack) -> tuple[dict[str, Any], str]:
             continue
         if item == "tier":
             shown = w.get(str(value), str(value))
-        elif item == SENSITIVE_LINE:
-            shown = phrase("yes", pack.lang)
+        elif item == SENSITIVE_LINE or value in ("yes", "no"):
+            shown = phrase("yes" if item == SENSITIVE_LINE else str(value), pack.lang)
         elif missing(value):
             shown = "—"
         elif item.endswith("(%)") and not isinstance(value, str):

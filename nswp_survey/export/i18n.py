@@ -139,6 +139,8 @@ COVER: dict[str, Phrase] = {
     "sensitive fields left out": ("Sensitive fields left out", "Champs sensibles exclus",
                                   "Campos sensibles excluidos", "Исключённые конфиденциальные поля",
                                   "未包含的敏感字段"),
+    "row-level responses": ("Row-level responses", "Réponses individuelles",
+                            "Respuestas individuales", "Построчные ответы", "逐条回复"),
     "includes sensitive fields": ("Includes sensitive fields", "Contient des champs sensibles",
                                   "Incluye campos sensibles", "Содержит конфиденциальные поля",
                                   "包含敏感字段"),
@@ -170,6 +172,7 @@ PHRASES: dict[str, Phrase] = {
     "headline": ("Headline figures (%)", "Chiffres principaux (%)", "Cifras principales (%)",
                  "Основные показатели (%)", "主要数字（%）"),
     "yes": ("yes", "oui", "sí", "да", "是"),
+    "no": ("no", "non", "no", "нет", "否"),
 }
 # fmt: on
 

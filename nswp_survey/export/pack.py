@@ -2,7 +2,9 @@
 
 A pack holds: cover, indicators, law_changes, law_matrix (matrix.py), the sections
 programmes, participation, mobilisation, violence_rights and needs (sections.py), responses
-and one table per repeat, dictionary, definitions. Sheet, CSV and column names are stable
+and one table per repeat (internal tier only: the public tier is aggregates, domain.md §6,
+since a row of a small region's answers can point at one organisation), dictionary,
+definitions. Sheet, CSV and column names are stable
 codes in every language (analysts script against them, and a French and an English pack
 line up); the values carry the labels of the pack's language, and the HTML report
 translates the headers (i18n.py). `PUBLICATION_LANGUAGES` says which languages each region
@@ -152,6 +154,7 @@ def _cover(
         ("minimum cell size, high-sensitivity items", min_cell_high if public else None),
         ("suppressed cells", pack.suppressed),
         ("sensitive fields left out", left_out),
+        ("row-level responses", "no" if public else "yes"),
     ]
     if include_sensitive:
         items.append((SENSITIVE_LINE, "yes"))
@@ -229,8 +232,7 @@ def build_pack(
         "law_changes": law_table(law, form, lang, public=public),
         "law_matrix": matrix,
         **section_tables(section_cells, catalogue, lang, year),
-        "responses": rows,
-        **repeats,
+        **({} if public else {"responses": rows, **repeats}),
         "dictionary": dictionary,
         "definitions": definitions_table(catalogue, lang),
     }

@@ -26,11 +26,11 @@ SHEETS = [
     "mobilisation",
     "violence_rights",
     "needs",
-    "responses",
-    "responses_law_change",
     "dictionary",
     "definitions",
 ]
+# the internal tier adds the row-level responses and one sheet per repeat
+INTERNAL_SHEETS = [*SHEETS[:-2], "responses", "responses_law_change", *SHEETS[-2:]]
 
 
 def run(config: Path, out: Path, *args: str):
@@ -87,9 +87,23 @@ def test_sheets_headers_and_values_match_compute_indicators(
     kenya = [r for r in book["law_changes"][1:] if r[5] and "kenyalaw" in r[5]]
     assert len(kenya) == 1 and kenya[0][6] == 2
     assert len(book["law_changes"]) - 1 == 4
+
+    internal = export_book(config, tmp_path / "internal", "--tier", "internal")
+    assert list(internal) == INTERNAL_SHEETS
+    assert cover(internal)["row-level responses"] == "yes"
+    assert len(internal["responses"]) - 1 == 3
     # the law_change repeat, keyed to its parent response (3 responses, 5 changes)
-    assert {r[0] for r in book["responses_law_change"][1:]} == {1, 2, 3}
-    assert len(book["responses_law_change"]) - 1 == 5
+    assert {r[0] for r in internal["responses_law_change"][1:]} == {1, 2, 3}
+    assert len(internal["responses_law_change"]) - 1 == 5
+
+
+def test_the_public_tier_has_no_row_level_responses(config: Path, tmp_path: Path) -> None:
+    book = export_book(config, tmp_path, "--min-cell", "1")
+    assert not [name for name in book if name.startswith("responses")]
+    assert cover(book)["row-level responses"] == "no"
+    # nor any member code, anywhere in the pack
+    cells = {str(v) for rows in book.values() for row in rows for v in row}
+    assert not {"AA-0001", "EE-0005", "II-0009"} & cells
 
 
 def test_small_cells_are_suppressed_in_the_public_tier(config: Path, tmp_path: Path) -> None:
@@ -118,7 +132,7 @@ def test_internal_tier_shows_small_cells(config: Path, tmp_path: Path) -> None:
 
 
 def test_sensitive_fields_only_when_asked(config: Path, tmp_path: Path) -> None:
-    book = export_book(config, tmp_path)
+    book = export_book(config, tmp_path, "--tier", "internal")
     header = book["responses"][0]
     columns = {r[1] for r in book["dictionary"][1:]}
     for field in ("member_code", "country", "budget_band"):
@@ -141,8 +155,8 @@ def test_sensitive_fields_only_when_asked(config: Path, tmp_path: Path) -> None:
 
 
 def test_french_labels_differ_from_english(config: Path, tmp_path: Path) -> None:
-    en = export_book(config, tmp_path / "en")
-    fr = export_book(config, tmp_path / "fr", lang="fr")
+    en = export_book(config, tmp_path / "en", "--tier", "internal")
+    fr = export_book(config, tmp_path / "fr", "--tier", "internal", lang="fr")
     region = en["responses"][0].index("region")
     assert {r[region] for r in en["responses"][1:]} == {"Africa"}
     assert {r[region] for r in fr["responses"][1:]} == {"Afrique"}
