@@ -231,7 +231,7 @@ def build_pack(
         "indicators": indicators,
         "law_changes": law_table(law, form, lang, public=public),
         "law_matrix": matrix,
-        **section_tables(section_cells, catalogue, lang, year),
+        **section_tables(section_cells, catalogue),
         **({} if public else {"responses": rows, **repeats}),
         "dictionary": dictionary,
         "definitions": definitions_table(catalogue, lang),

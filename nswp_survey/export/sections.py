@@ -16,12 +16,11 @@ follow in code order, so their place in the ranking gives nothing away.
 
 Example:
     cells = controlled_cells(compute_indicators(frames, catalogue, 2025, "africa", ()), rules)
-    tables = section_tables(cells, catalogue, "fr", 2025)   # {"programmes": DataFrame, ...}
+    tables = section_tables(cells, catalogue)   # {"programmes": DataFrame, ...}
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -41,10 +40,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 SECTION_COLUMNS = ["id", "indicator", "code", "category", "value", "numerator", "denominator", "n"]
 # Kinds whose categories are ranked (by organisations); sums keep the form's field order.
 RANKED_KINDS = {"distribution", "programmes:balance", "programmes:cut_reasons"}
-# a form label's reference to another answer, e.g. "In ${survey_year}, how many forums..."
-_REFERENCE = re.compile(r"\$\{([^}]*)\}")
-NO_ANSWER = {"en": "(no answer)", "fr": "(sans réponse)", "es": "(sin respuesta)",
-             "ru": "(нет ответа)", "zh": "（未回答）"}  # fmt: skip
 
 
 def section_of(indicator_id: str) -> str | None:
@@ -78,20 +73,13 @@ def _ordered(cells: Sequence[Cell]) -> list[Cell]:
     return head + rows
 
 
-def _row(cell: Cell, lang: str, year: int | None) -> list[object]:
+def _row(cell: Cell) -> list[object]:
+    """Labels come from the indicators, already in the pack's language, references filled."""
     code, label = (cell.keys[-1][1], cell.keys[-1][2]) if cell.keys else ("", "")
-    if code == MISSING:
-        label = NO_ANSWER.get(lang, NO_ANSWER["en"])
-    # a field's question stands in for the category: fill in the year, drop other references
-    label = _REFERENCE.sub(
-        lambda m: str(year) if m.group(1) == "survey_year" and year else "…", label
-    )
     return [cell.id, cell.title, code, label, cell.value, cell.numerator, cell.denominator, cell.n]
 
 
-def section_tables(
-    cells: Iterable[Cell], catalogue: Catalogue, lang: str, year: int | None = None
-) -> dict[str, pd.DataFrame]:
+def section_tables(cells: Iterable[Cell], catalogue: Catalogue) -> dict[str, pd.DataFrame]:
     """{section: table}, every section present (an empty table when it has no indicator)."""
     by_id: dict[str, list[Cell]] = {}
     for cell in cells:
@@ -101,7 +89,7 @@ def section_tables(
         section = section_of(indicator_id)
         if section is None or indicator_id not in by_id:
             continue
-        rows[section] += [_row(c, lang, year) for c in _ordered(by_id[indicator_id])]
+        rows[section] += [_row(c) for c in _ordered(by_id[indicator_id])]
     return {name: pd.DataFrame(table, columns=SECTION_COLUMNS) for name, table in rows.items()}
 
 

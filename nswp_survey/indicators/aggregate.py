@@ -61,12 +61,13 @@ def _number(value: object) -> float | None:
 
 def _rows(table: pd.DataFrame, dims: Sequence[str], frames: Frames, lang: str) -> list[ResultRow]:
     rows = []
+    year = frames.years[0] if frames.years and len(frames.years) == 1 else None
     columns = table[["value", "numerator", "denominator", "n"]]
     for codes, value, numerator, denominator, n in columns.itertuples(name=None):
         codes = codes if isinstance(codes, tuple) else (codes,)
         rows.append(
             ResultRow(
-                keys=label_keys(dims, codes, frames.schema, lang),
+                keys=label_keys(dims, codes, frames.schema, lang, year),
                 value=_number(value),
                 numerator=_number(numerator),
                 denominator=_number(denominator),

@@ -7,6 +7,7 @@ one column per field (text, as Kobo sent it) plus `year`, `member_code` and `sub
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,11 @@ GROUP_COLUMNS = {
     "constituency": "constituencies",
 }
 MISSING = "(no answer)"
+# MISSING as shown to readers (the code stays MISSING in every language)
+NO_ANSWER = {"en": MISSING, "fr": "(sans réponse)", "es": "(sin respuesta)",
+             "ru": "(нет ответа)", "zh": "（未回答）"}  # fmt: skip
+# a form label's reference to another answer, e.g. "In ${survey_year}, how many forums..."
+REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass
@@ -121,19 +127,33 @@ def group_frame(responses: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return out.fillna(MISSING).astype(str)
 
 
+def fill_references(label: str, year: int | None) -> str:
+    """A form label's `${survey_year}` as the year (when one is known), other refs as "…"."""
+    return REFERENCE.sub(
+        lambda m: str(year) if m.group(1) == "survey_year" and year else "…", label
+    )
+
+
 def label_keys(
-    dims: Sequence[str], codes: Sequence[Any], schema: FormSchema | None, lang: str
+    dims: Sequence[str],
+    codes: Sequence[Any],
+    schema: FormSchema | None,
+    lang: str,
+    year: int | None = None,
 ) -> tuple[tuple[str, str, str], ...]:
-    """(dimension, code, label in `lang`) for one breakdown cell."""
+    """(dimension, code, label in `lang`) for one breakdown cell; `year` fills labels'
+    `${survey_year}`."""
     keys = []
     for dim, code in zip(dims, codes, strict=True):
         code = str(code)
         label = code
         if dim == "sw_led" and code in SW_LED_LABELS:
             label = SW_LED_LABELS[code].get(lang, SW_LED_LABELS[code]["en"])
+        elif code == MISSING:
+            label = NO_ANSWER.get(lang, MISSING)
         elif dim == "field" and schema is not None:
-            label = schema.question(code, lang)
-        elif schema is not None and code != MISSING:
+            label = fill_references(schema.question(code, lang), year)
+        elif schema is not None:
             field_name = GROUP_COLUMNS.get(dim, dim)
             label = schema.field_label(field_name, code, lang)
         keys.append((dim, code, label))

@@ -322,3 +322,14 @@ def test_register_indicators_say_they_need_the_register(results) -> None:
     for indicator_id in sorted(REGISTER):
         assert results[indicator_id].value is None
         assert "needs the register" in results[indicator_id].error
+
+
+def test_breakdown_labels_are_in_the_language_asked(engine, catalogue, schema) -> None:
+    frames = load_frames(engine, catalogue, years=[2025], schema=schema)
+    results = compute_indicators(frames, catalogue, 2025, lang="fr")
+    labels = {(key[1], key[2]) for r in results for row in r.rows for key in row.keys}
+    missing = {label for code, label in labels if code == MISSING}
+    assert missing == {"(sans réponse)"}
+    assert not [label for _code, label in labels if "${" in label]
+    filled = [label for _code, label in labels if "2025" in label]
+    assert filled, "a question's ${survey_year} is filled with the year"
