@@ -131,10 +131,13 @@ def run_demo(
         check_choice("all", "en"),
         exports,
         form_fallback=SURVEY_FORM,
-        lang="en",
     )
     packs = [files[0] for _, files in written if files]
-    step(f"Wrote {len(packs)} regional packs (XLSX, CSV, HTML; public tier) under {exports}")
+    languages = sorted({pack.lang for pack, _files in written})
+    step(
+        f"Wrote {len(packs)} regional packs (XLSX, CSV, HTML; public tier; each region in "
+        f"its publication languages: {', '.join(languages)}) under {exports}"
+    )
     engine.dispose()
     return DemoResult(
         server_url=server.url,

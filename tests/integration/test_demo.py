@@ -39,10 +39,16 @@ def test_run_demo_deploys_answers_syncs_reconciles_and_counts_coverage(tmp_path:
     assert sum(cell.active for cell in coverage.by_region) == 25
     assert any("deployed it as asset" in step for step in steps)
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
-    regions = ["africa", "asia_pacific", "europe", "lac", "nac", "global"]
+    # each region in its publication languages (domain.md §5)
+    published = [
+        ("africa", "en"), ("africa", "fr"), ("asia_pacific", "en"), ("asia_pacific", "zh"),
+        ("europe", "en"), ("europe", "ru"), ("lac", "es"), ("nac", "en"), ("global", "en"),
+    ]  # fmt: skip
     assert result.packs == [
-        exports / "2025" / region / f"nswp-{region}-2025-en.xlsx" for region in regions
+        exports / "2025" / region / f"nswp-{region}-2025-{lang}.xlsx" for region, lang in published
     ]
+    html = (exports / "2025" / "asia_pacific" / "nswp-asia_pacific-2025-zh.html").read_text()
+    assert "亚太地区" in html
     sheets = openpyxl.load_workbook(result.packs[0], read_only=True).sheetnames
     assert {"cover", "indicators", "law_changes", "dictionary"} <= set(sheets)
     assert all(stat.S_IMODE(pack.stat().st_mode) == 0o600 for pack in result.packs)
