@@ -7,6 +7,8 @@ Kobo client.
     tables.py    the pack's tables; small-cell suppression (Disclosure); labelled responses
     sections.py  programmes, participation, mobilisation, violence_rights, needs
     matrix.py    the law matrix: country x area, direction symbols
+    coverage.py  service_coverage: the service x country heat map (% of respondents)
+    series.py    time_series: the headline indicators (HEADLINE_IDS) per survey year
     pack.py      build_pack / build_packs, write_pack (0700 folders, 0600 files);
                  PUBLICATION_LANGUAGES per region
     run.py       export_packs: every region in its languages (the CLI's and demo's call)
@@ -14,7 +16,7 @@ Kobo client.
 
 Example:
     form = load_export_form(engine, fallback=Path("forms/annual_member_survey.xlsx"))
-    frames = load_frames(engine, catalogue, years=[2025])
+    frames = load_frames(engine, catalogue)  # every year: time_series reads those up to 2025
     for region in check_choice("all", "fr"):
         pack = build_pack(engine, catalogue, frames, form, 2025, region, lang="fr")
         write_pack(pack, Path("exports"))

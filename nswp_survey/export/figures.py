@@ -8,6 +8,8 @@ it is drawn as a muted stub carrying the pack's "<3" text, never as a bar.
     section_figures  per section (sections.py): one chart per indicator with categories
                      (shares of organisations, counts for sums, started vs stopped for
                      PRG-02), plus one chart of the section's headline shares
+    series_figures   time_series (series.py): responses per year, then one chart per
+                     headline share with a bar per year (none with a single year)
 """
 
 from __future__ import annotations
@@ -126,4 +128,28 @@ def section_figures(pack: Pack, section: str) -> list[Figure]:
     if headline:
         caption = phrase("headline", pack.lang)
         figures.append((caption, bar_chart(headline, caption, maximum=100)))
+    return figures
+
+
+def _year_columns(table: pd.DataFrame) -> list[str]:
+    return [str(c) for c in table.columns if str(c).isdigit()]
+
+
+def series_figures(pack: Pack) -> list[Figure]:
+    """Year-by-year charts of the time_series table; [] when it holds one year or fewer."""
+    table = pack.tables.get("time_series")
+    if table is None or len(_year_columns(table)) < 2:
+        return []
+    years = _year_columns(table)
+    kinds = _kinds(pack)
+    figures: list[Figure] = []
+    for record in table.to_dict("records"):
+        title = str(record["indicator"])
+        if record["id"] == "responses":
+            counts = [_bar(y, record[y], False) for y in years]
+            largest = max((b[1] or 0.0 for b in counts), default=0.0)
+            figures.append((title, bar_chart(counts, title, maximum=largest or 1)))
+        elif kinds.get(str(record["id"])) in PERCENT_KINDS:
+            bars = [_bar(y, record[y], True) for y in years]
+            figures.append((title, bar_chart(bars, title, maximum=100)))
     return figures

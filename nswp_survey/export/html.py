@@ -1,10 +1,12 @@
 """One self-contained HTML report per regional pack: cover facts, charts, indicators, law
-changes, the law matrix and the sections (programmes, participation, international days,
-violence and rights, support needs), all in the pack's language (i18n.py).
+changes, the law matrix, the service-coverage heat map, the sections (programmes,
+participation, international days, violence and rights, support needs) and the headline
+indicators over the years, all in the pack's language (i18n.py).
 
 Opens offline: inline CSS, inline SVG charts (figures.py, charts.py), no scripts, fonts or
 images. Readable on a phone (tables scroll sideways) and printable. Every text is escaped.
-The law matrix colours cells by direction and always prints the symbol too. Written 0600.
+The law matrix colours cells by direction and always prints the symbol too; the heat map
+shades cells by share and always prints the percentage too. Written 0600.
 
 Example:
     write_html(pack, folder / f"{pack.stem}.html")
@@ -19,11 +21,13 @@ from typing import Any
 
 import pandas as pd
 
+from nswp_survey.export.coverage import KEY_COLUMNS
 from nswp_survey.export.figures import (
     cell_text,
     law_chart,
     missing,
     section_figures,
+    series_figures,
     share_chart,
 )
 from nswp_survey.export.i18n import (
@@ -72,6 +76,11 @@ print-color-adjust:exact}
 .mix{background:#fcf3cf;color:#7d6608}.oth{background:#eaeded;color:#1c2833}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:.85rem}
 .legend span{display:inline-block;min-width:1.6em;padding:0 4px;border-radius:3px}
+td.heat,span.heat{text-align:right;white-space:nowrap;-webkit-print-color-adjust:exact;
+print-color-adjust:exact}
+.h0{background:#f8f9f9}.h1{background:#d4efdf}.h2{background:#a9dfbf}
+.h3{background:#52be80;color:#0b2e1c}.h4{background:#1e8449;color:#fff}
+.hx{background:#eaeded;color:#566573}
 @media (max-width:480px){main{padding:10px}h1{font-size:1.25rem}}
 @media print{
 @page{margin:14mm}
@@ -83,6 +92,9 @@ tr,figure,.facts div{break-inside:avoid}
 }
 """.replace("$FONTS", FONTS)
 NUMERIC = {"value", "numerator", "denominator", "n", "reports"}
+# heat-map shades: (class, lowest share in %, legend text); a cell takes the last it reaches
+SHADES = (("h0", 0.0, "0%"), ("h1", 0.1, "1–24%"), ("h2", 25.0, "25–49%"),
+          ("h3", 50.0, "50–74%"), ("h4", 75.0, "75–100%"))  # fmt: skip
 
 
 def words(lang: str) -> dict[str, str]:
@@ -115,7 +127,8 @@ def _table(
     for record in frame.to_dict("records"):
         cls = ' class="headline"' if headline and not cell_text(record.get(headline)) else ""
         cells = "".join(
-            f'<td class="num">{escape(cell_text(record[c]))}</td>' if c in NUMERIC else
+            f'<td class="num">{escape(cell_text(record[c]))}</td>'
+            if c in NUMERIC or str(c).isdigit() else
             f"<td>{escape(cell_text(record[c]))}</td>"
             for c in columns
         )  # fmt: skip
@@ -169,6 +182,51 @@ def _matrix(pack: Pack) -> str:
     )
 
 
+def _shade(value: Any) -> tuple[str, str]:
+    """(class, text) of a heat-map cell: suppressed cells keep their "<3" text, greyed."""
+    if isinstance(value, str):
+        return "hx", value
+    if missing(value):
+        return "", ""
+    share = float(value)
+    cls = next(c for c, low, _text in reversed(SHADES) if share >= low)
+    return cls, f"{cell_text(value)}%"
+
+
+def _heat(pack: Pack) -> str:
+    """Service × country table shaded by share (the percentage printed too), with a legend."""
+    lang = pack.lang
+    table = pack.tables.get("service_coverage", pd.DataFrame())
+    groups = [c for c in table.columns if c not in KEY_COLUMNS]
+    if table.empty or not groups:
+        return f'<p class="note">{escape(words(lang)["none"])}</p>'
+    names = pack.labels.get("service_coverage", {})
+    head = f'<th scope="col">{escape(column_label("service", lang))}</th>' + "".join(
+        f'<th scope="col">{escape(names.get(str(c), str(c)))}</th>' for c in groups
+    )
+    rows = []
+    for record in table.to_dict("records"):
+        cells = []
+        for column in groups:
+            cls, text = _shade(record[column])
+            cells.append(f'<td class="heat {cls}">{escape(text)}</td>')
+        service = escape(cell_text(record["service"]))
+        rows.append(f'<tr><th scope="row">{service}</th>{"".join(cells)}</tr>')
+    legend = "".join(
+        f'<li><span class="heat {cls}">{escape(text)}</span></li>' for cls, _low, text in SHADES
+    )
+    hidden = next((v for v in table[groups].to_numpy().ravel() if isinstance(v, str)), None)
+    if hidden:  # the grey cells say why they are empty, in words too
+        said = words(lang)["suppressed"].format(n=hidden.removeprefix("<"))
+        legend += f'<li><span class="heat hx">{escape(hidden)}</span> {escape(said)}</li>'
+    return (
+        f'<p class="note">{escape(phrase("coverage_legend", lang))}</p>'
+        f'<ul class="legend">{legend}</ul>'
+        f'<div class="table-wrap"><table class="matrix"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
 def _facts(pack: Pack) -> tuple[dict[str, Any], str]:
     """Every cover item, named in the pack's language (region and year are in the title)."""
     cover = pack.tables.get("cover", pd.DataFrame(columns=["item", "value"]))
@@ -206,7 +264,9 @@ def _sections(pack: Pack) -> str:
     lang = pack.lang
     parts = [
         f'<section id="law_matrix"><h2>{escape(section_title("law_matrix", lang))}</h2>'
-        f"{_matrix(pack)}</section>"
+        f"{_matrix(pack)}</section>",
+        f'<section id="service_coverage"><h2>{escape(section_title("service_coverage", lang))}'
+        f"</h2>{_heat(pack)}</section>",
     ]
     for name in SECTIONS:
         if name not in pack.tables:
@@ -217,6 +277,11 @@ def _sections(pack: Pack) -> str:
             f"{_figures(section_figures(pack, name))}"
             f"{_table(table, lang, headline='code', hide=('code',))}</section>"
         )
+    series = pack.tables.get("time_series", pd.DataFrame())
+    parts.append(
+        f'<section id="time_series"><h2>{escape(section_title("time_series", lang))}</h2>'
+        f"{_figures(series_figures(pack))}{_table(series, lang)}</section>"
+    )
     return "\n".join(parts)
 
 

@@ -109,6 +109,7 @@ COLUMNS: dict[str, Phrase] = {
     "reports": ("Reports", "Signalements", "Reportes", "Сообщения", "报告数"),
     "code": ("Code", "Code", "Código", "Код", "代码"),
     "category": ("Category", "Catégorie", "Categoría", "Категория", "类别"),
+    "service": ("Service", "Service", "Servicio", "Услуга", "服务"),
 }
 # the cover sheet's items (stable English codes in the XLSX) as the HTML shows them
 COVER: dict[str, Phrase] = {
@@ -159,6 +160,13 @@ SECTIONS: dict[str, Phrase] = {
                         "Насилие и права", "暴力与权利"),
     "needs": ("Support needs", "Besoins de soutien", "Necesidades de apoyo",
               "Потребности в поддержке", "支持需求"),
+    "service_coverage": ("Service coverage (% of respondents)",
+                         "Couverture des services (% des répondants)",
+                         "Cobertura de servicios (% de quienes respondieron)",
+                         "Охват услугами (% ответивших)", "服务覆盖（占回复者的百分比）"),
+    "time_series": ("Headline indicators over the years", "Indicateurs principaux par année",
+                    "Indicadores principales por año", "Основные индикаторы по годам",
+                    "主要指标的历年变化"),
 }
 PHRASES: dict[str, Phrase] = {
     "expanded": ("Started or expanded", "Lancés ou élargis", "Iniciados o ampliados",
@@ -171,6 +179,10 @@ PHRASES: dict[str, Phrase] = {
                   "(страна не указана: нет открытого источника)", "（未显示国家：无公开来源）"),
     "headline": ("Headline figures (%)", "Chiffres principaux (%)", "Cifras principales (%)",
                  "Основные показатели (%)", "主要数字（%）"),
+    "coverage_legend": ("Share of respondents offering the service",
+                        "Part des répondants offrant le service",
+                        "Proporción de quienes respondieron que ofrecen el servicio",
+                        "Доля ответивших, предоставляющих услугу", "提供该服务的回复者比例"),
     "yes": ("yes", "oui", "sí", "да", "是"),
     "no": ("no", "non", "no", "нет", "否"),
 }

@@ -1,10 +1,13 @@
 """Regional packs: build the tables of one region (or `global`) and year, write XLSX, CSV, HTML.
 
-A pack holds: cover, indicators, law_changes, law_matrix (matrix.py), the sections
-programmes, participation, mobilisation, violence_rights and needs (sections.py), responses
-and one table per repeat (internal tier only: the public tier is aggregates, domain.md §6,
+A pack holds: cover, indicators, law_changes, law_matrix (matrix.py), service_coverage
+(coverage.py: service × country heat map, % of respondents), the sections programmes,
+participation, mobilisation, violence_rights and needs (sections.py), time_series
+(series.py: the headline indicators per survey year up to the pack's year), responses and
+one table per repeat (internal tier only: the public tier is aggregates, domain.md §6,
 since a row of a small region's answers can point at one organisation), dictionary,
-definitions. Sheet, CSV and column names are stable
+definitions. Every table but time_series reads the pack's year only, whatever years the
+frames hold. Sheet, CSV and column names are stable
 codes in every language (analysts script against them, and a French and an English pack
 line up); the values carry the labels of the pack's language, and the HTML report
 translates the headers (i18n.py). `PUBLICATION_LANGUAGES` says which languages each region
@@ -38,9 +41,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from nswp_survey.errors import ExportError
+from nswp_survey.export.coverage import service_coverage
 from nswp_survey.export.form import ExportForm
 from nswp_survey.export.matrix import direction_legend, law_matrix
 from nswp_survey.export.sections import hidden_breakdowns, section_ids, section_tables
+from nswp_survey.export.series import time_series
 from nswp_survey.export.tables import (
     Disclosure,
     controlled_cells,
@@ -83,7 +88,8 @@ class Pack:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     suppressed: int = 0
     # labels in the pack's language of codes a table shows as they are, by table name:
-    # "law_matrix" (its area columns) and "legend" (its direction symbols)
+    # "law_matrix" (its area columns), "legend" (its direction symbols) and
+    # "service_coverage" (its country or region columns)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -207,7 +213,15 @@ def build_pack(
     section_cells = controlled_cells(overall, rules)
     pack.suppressed += hidden_breakdowns(section_cells)
     matrix, areas = law_matrix(law_changes(law, public=public), form, lang)
-    pack.labels = {"law_matrix": areas, "legend": direction_legend(form, lang)}
+    heat = service_coverage(responses, form, lang, by=by[0], rules=rules)
+    pack.suppressed += heat.hidden
+    series, hidden = time_series(frames, catalogue, year, scope, rules, lang)
+    pack.suppressed += hidden
+    pack.labels = {
+        "law_matrix": areas,
+        "legend": direction_legend(form, lang),
+        "service_coverage": heat.labels,
+    }
     rows, repeats, dictionary, left_out = response_tables(
         engine,
         responses,
@@ -231,7 +245,9 @@ def build_pack(
         "indicators": indicators,
         "law_changes": law_table(law, form, lang, public=public),
         "law_matrix": matrix,
+        "service_coverage": heat.table,
         **section_tables(section_cells, catalogue),
+        "time_series": series,
         **({} if public else {"responses": rows, **repeats}),
         "dictionary": dictionary,
         "definitions": definitions_table(catalogue, lang),

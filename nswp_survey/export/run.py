@@ -32,7 +32,10 @@ def export_packs(
     `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
     """
     form = load_export_form(engine, form_fallback)
-    frames = load_frames(engine, catalogue, years=[year], schema=form.schema or schema)
+    # every year in the store: the time_series table reads the years up to `year` (which
+    # years exist is only known once the counting rules ran); build_pack keeps every other
+    # table to `year`
+    frames = load_frames(engine, catalogue, years=None, schema=form.schema or schema)
     written = []
     for region in regions:
         for language in [lang] if lang else publication_languages(region):

@@ -1,4 +1,15 @@
-"""The hand-worked survey year of tests/indicators, plus the deployed form's KPI content."""
+"""The hand-worked survey year of tests/indicators, plus the deployed form's KPI content,
+plus four Africa submissions of survey year 2024 (for the time series; the 2025 figures
+are those of tests/indicators):
+
+  kobo  member   country  sw_led  regional_net  ccm_seat  doc_violations  services
+  12    AA-0001  KEN      1       aswa          yes       yes             hiv_testing sti
+  13    EE-0005  KEN      1       aswa          no        yes             hiv_testing
+  14    JJ-0010  NGA      1       none          no        yes             hiv_testing legal_aid..
+  15    II-0009  ZAF      0       aswa          no        no              sti
+
+So Africa 2024: R = 4, ORG-01 = MEM-03 = VIO-02 = 3/4, POL-02 = 1/4 (suppressed at 3).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +23,9 @@ from types import ModuleType
 import pytest
 from sqlalchemy import Engine
 
-from nswp_survey.export import content_from_xlsx
-from nswp_survey.indicators import Catalogue, load_catalogue
-from nswp_survey.store import make_engine, record_form_version, transaction
+from nswp_survey.export import ExportForm, content_from_xlsx, load_export_form
+from nswp_survey.indicators import Catalogue, Frames, load_catalogue, load_frames
+from nswp_survey.store import commit_page, make_engine, record_form_version, transaction
 
 
 def _indicators_fixture() -> ModuleType:
@@ -35,11 +46,34 @@ FORM = data.FORM
 CATALOGUE = data.CATALOGUE
 
 
+def _of_2024(code: str, country: str, **answers: str) -> dict[str, str]:
+    return data.profile(code, "africa", country, survey_year="2024", **answers)
+
+
+# fmt: off
+YEAR_2024 = [
+    data.submission(12, _of_2024("AA-0001", "KEN", sw_led="1", regional_net="aswa",
+                                 ccm_seat="yes", doc_violations="yes",
+                                 services="hiv_testing sti"), day="2025-01-15"),
+    data.submission(13, _of_2024("EE-0005", "KEN", sw_led="1", regional_net="aswa",
+                                 ccm_seat="no", doc_violations="yes", services="hiv_testing"),
+                    day="2025-01-16"),
+    data.submission(14, _of_2024("JJ-0010", "NGA", sw_led="1", regional_net="none",
+                                 ccm_seat="no", doc_violations="yes",
+                                 services="hiv_testing legal_aid_paralegal"), day="2025-01-17"),
+    data.submission(15, _of_2024("II-0009", "ZAF", sw_led="0", regional_net="aswa",
+                                 ccm_seat="no", doc_violations="no", services="sti"),
+                    day="2025-01-18"),
+]
+# fmt: on
+
+
 @pytest.fixture(scope="session")
 def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The survey year in SQLite, with the form version's content (nswp_sensitive) stored."""
     path = tmp_path_factory.mktemp("export") / "nswp.db"
     engine = data.store_fixture(path)
+    commit_page(engine, data.ASSET, YEAR_2024, None)
     with transaction(engine) as conn:
         record_form_version(
             conn,
@@ -70,3 +104,16 @@ def config(tmp_path: Path, export_db: Path) -> Path:
     path = tmp_path / "nswp.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{export_db}"\n', encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def export_form(export_engine: Engine) -> ExportForm:
+    return load_export_form(export_engine)
+
+
+@pytest.fixture(scope="session")
+def all_years(
+    export_engine: Engine, export_catalogue: Catalogue, export_form: ExportForm
+) -> Frames:
+    """Every survey year of the store (2024 and 2025), as `export_packs` loads them."""
+    return load_frames(export_engine, export_catalogue, schema=export_form.schema)

@@ -21,11 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
-from nswp_survey.export import Pack, build_pack, load_export_form, write_pack
+from nswp_survey.export import Pack, build_pack, write_pack
 from nswp_survey.export.html import render_html, title, write_html
 from nswp_survey.export.i18n import column_label, section_title
 from nswp_survey.export.sections import SECTIONS
-from nswp_survey.indicators import load_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20
@@ -35,14 +34,14 @@ ERRORS = re.compile(r"CONSOLE|Uncaught", re.I)
 
 
 @pytest.fixture(scope="module")
-def packs(export_engine, export_catalogue) -> dict[str, Pack]:
-    form = load_export_form(export_engine)
-    frames = load_frames(export_engine, export_catalogue, years=[2025], schema=form.schema)
+def packs(export_engine, export_catalogue, export_form, all_years) -> dict[str, Pack]:
+    """Africa 2025 from every stored year, as `export` builds it (time series 2024, 2025)."""
 
     def build(lang: str, **options) -> Pack:
         return build_pack(
-            export_engine, export_catalogue, frames, form, 2025, "africa", lang=lang, **options
-        )
+            export_engine, export_catalogue, all_years, export_form, 2025, "africa",
+            lang=lang, **options,
+        )  # fmt: skip
 
     return {
         "en": build("en"),
@@ -235,7 +234,7 @@ def test_chromium_renders_report(packs, tmp_path: Path, lang: str) -> None:
     dumped = run_chromium(path, tmp_path, "--dump-dom")
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     assert dumped.stdout.count("<svg") >= 2 + len(SECTIONS)
-    for name in SECTIONS:
+    for name in (*SECTIONS, "service_coverage", "time_series"):
         assert f"<h2>{section_title(name, lang)}</h2>" in dumped.stdout
     assert title(pack) in dumped.stdout
     assert f'<html lang="{lang}">' in dumped.stdout
