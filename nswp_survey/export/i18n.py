@@ -23,7 +23,8 @@ WORDS: dict[str, dict[str, str]] = {
         "and Secretariat.", "shares": "Headline shares (%)",
         "law_chart": "Legal and policy changes by area and direction",
         "indicators": "Indicators", "law": "Legal and policy changes",
-        "suppressed": "A cell shown as “<{n}” counts fewer than {n} organisations and is hidden.",
+        "suppressed": "A cell shown as “<{n}” counts fewer than {n} organisations and is hidden; "
+        "one shown as “x” is hidden so that such a cell cannot be worked out from the total.",
         "none": "No data.", "generated": "Generated",
     },
     "fr": {
@@ -34,7 +35,8 @@ WORDS: dict[str, dict[str, str]] = {
         "Conseil et du Secrétariat.", "shares": "Proportions principales (%)",
         "law_chart": "Changements juridiques et politiques par domaine et direction",
         "indicators": "Indicateurs", "law": "Changements juridiques et politiques",
-        "suppressed": "Une cellule affichée « <{n} » compte moins de {n} organisations.",
+        "suppressed": "Une cellule affichée « <{n} » compte moins de {n} organisations ; une "
+        "cellule « x » est masquée pour qu’on ne puisse pas la déduire du total.",
         "none": "Aucune donnée.", "generated": "Généré le",
     },
     "es": {
@@ -45,7 +47,8 @@ WORDS: dict[str, dict[str, str]] = {
         "y la Secretaría.", "shares": "Proporciones principales (%)",
         "law_chart": "Cambios legales y de políticas por área y dirección",
         "indicators": "Indicadores", "law": "Cambios legales y de políticas",
-        "suppressed": "Una celda «<{n}» cuenta menos de {n} organizaciones y se oculta.",
+        "suppressed": "Una celda «<{n}» cuenta menos de {n} organizaciones y se oculta; una celda "
+        "«x» se oculta para que no pueda deducirse del total.",
         "none": "Sin datos.", "generated": "Generado",
     },
     "ru": {
@@ -56,7 +59,8 @@ WORDS: dict[str, dict[str, str]] = {
         "Правления и Секретариата.", "shares": "Основные доли (%)",
         "law_chart": "Изменения законов и политики по областям и направлениям",
         "indicators": "Индикаторы", "law": "Изменения законов и политики",
-        "suppressed": "Ячейка «<{n}» охватывает менее {n} организаций и скрыта.",
+        "suppressed": "Ячейка «<{n}» охватывает менее {n} организаций и скрыта; ячейка «x» скрыта, "
+        "чтобы такую ячейку нельзя было вычислить из итога.",
         "none": "Нет данных.", "generated": "Создан",
     },
     "zh": {
@@ -66,7 +70,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sensitive": "本报告包含敏感字段。请勿在理事会和秘书处之外分享。",
         "shares": "主要比例（%）", "law_chart": "按领域和方向分列的法律和政策变化",
         "indicators": "指标", "law": "法律和政策变化",
-        "suppressed": "显示为“<{n}”的单元格涉及少于{n}个组织，已隐藏。",
+        "suppressed": "显示为“<{n}”的单元格涉及少于{n}个组织，已隐藏；显示为“x”的单元格也已隐藏，"
+        "以免从总数推算出前者。",
         "none": "无数据。", "generated": "生成时间",
     },
 }  # fmt: skip

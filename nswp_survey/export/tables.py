@@ -7,8 +7,11 @@ Disclosure control (public tier): a cell is suppressed when the organisations be
 PRG-02 also the denominator, members that cut a service), are fewer than the floor but more
 than zero; it then shows "<floor" and its numerator, denominator and n are blanked. The floor
 is `min_cell`, or `min_cell_high` for indicators reading a high-sensitivity field (§6: "5 for
-H items"). `controlled_cells` is the one place this happens: the indicator table and the
-section tables (sections.py) both read its cells.
+H items"). Then complementary suppression: when one breakdown cell of an indicator is hidden
+and its headline is shown, the smallest other cell is hidden too and shows SECONDARY ("x"),
+since the first would otherwise be the headline minus the rest. `controlled_cells` is the one
+place this happens: the indicator table, the section tables (sections.py) and the time series
+(series.py) all read its cells.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ ORG_COUNT_KINDS = {
 }
 # Kinds whose denominator counts organisations as well (PRG-02: members that cut a service).
 ORG_DENOMINATOR_KINDS = {"programmes:balance"}
+# A cell hidden only so that a small hidden cell cannot be worked out from the total.
+SECONDARY = "x"
 INDICATOR_COLUMNS = ["id", "title", "breakdown", "value", "numerator", "denominator", "n", "note"]
 LAW_COLUMNS = ["country", "area", "stage", "direction", "month", "public_source", "reports"]
 NUMERIC_KINDS = {"integer", "decimal", "range"}
@@ -109,6 +114,7 @@ def controlled_cells(results: Iterable[IndicatorResult], rules: Disclosure) -> l
             (row.keys, row.value, row.numerator, row.denominator, row.n) for row in result.rows
         ]
         floor = rules.floor(result.id)
+        group: list[Cell] = []
         for keys, value, numerator, denominator, n in entries:
             cell = Cell(result.id, result.title, result.kind, keys, value, numerator,
                         denominator, n, result.error or "")  # fmt: skip
@@ -119,10 +125,37 @@ def controlled_cells(results: Iterable[IndicatorResult], rules: Disclosure) -> l
             ):
                 hidden = f"<{floor}"
                 n_shown = hidden if is_small(n, floor) else n
-                cell = Cell(cell.id, cell.title, cell.kind, keys, hidden, None, None, n_shown,
-                            cell.note, hidden=True)  # fmt: skip
-            cells.append(cell)
+                cell = _hide(cell, hidden, n_shown)
+            group.append(cell)
+        cells += _protect_total(group) if rules.public else group
     return cells
+
+
+def _hide(cell: Cell, shown: str, n_shown: Any) -> Cell:
+    return Cell(cell.id, cell.title, cell.kind, cell.keys, shown, None, None, n_shown,
+                cell.note, hidden=True)  # fmt: skip
+
+
+def _size(cell: Cell) -> float:
+    """What a reader could work out of a cell: its organisations counted, else its n."""
+    counted = cell.numerator if cell.kind in ORG_COUNT_KINDS else None
+    size = counted if counted is not None and not pd.isna(counted) else cell.n
+    return float(size) if isinstance(size, int | float) and not pd.isna(size) else 0.0
+
+
+def _protect_total(group: list[Cell]) -> list[Cell]:
+    """Complementary suppression: when exactly one breakdown cell is hidden and the headline
+    is shown, the hidden one is the headline minus the others; so the smallest other non-zero
+    cell is hidden too (shown as SECONDARY), and neither can be worked out."""
+    head, rows = group[0], group[1:]
+    hidden = [c for c in rows if c.hidden]
+    if head.hidden or len(hidden) != 1:
+        return group
+    candidates = [c for c in rows if not c.hidden and _size(c) > 0]
+    if not candidates:
+        return group
+    smallest = min(candidates, key=_size)
+    return [head] + [_hide(c, SECONDARY, SECONDARY) if c is smallest else c for c in rows]
 
 
 def indicator_table(
