@@ -7,7 +7,8 @@ Prints, for one run on this machine:
   from the form's own choice lists) -> counting rules (build_frames) -> every catalogue
   indicator (compute_indicators), with and without `--by region,sw_led`; best of --repeat;
 - load: with --store M > 0, M of those submissions written into a SQLite file through
-  `commit_page`, then `load_frames` timed (store -> DataFrames), reported per submission.
+  `commit_page`, then `load_frames` timed (store -> DataFrames), reported per submission;
+  then `export_packs` of every region in its publication languages (xlsx, csv, html).
 Loading is reported apart from computing: the goal (< 2 s for 100,000) is on the computing.
 """
 
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nswp_survey.export.pack import check_choice
+from nswp_survey.export.run import export_packs
 from nswp_survey.indicators import (
     build_frames,
     compute_indicators,
@@ -170,11 +173,21 @@ def time_load(raw, law, catalogue, schema, m: int) -> None:
         t2 = time.perf_counter()
         compute_indicators(frames, catalogue, 2025)
         t3 = time.perf_counter()
+        written = export_packs(
+            engine, catalogue, 2025, check_choice("all", "en"), Path(tmp) / "out",
+            form_fallback=FORM,
+        )  # fmt: skip
+        t4 = time.perf_counter()
         engine.dispose()
     print(
         f"store    n={m:,}: commit_page {t1 - t0:.1f}s; load_frames {t2 - t1:.2f}s "
         f"({(t2 - t1) / m * 1e6:.0f} µs/submission, ~{(t2 - t1) / m * 100_000:.0f}s per 100,000); "
         f"compute on loaded {t3 - t2:.2f}s"
+    )
+    files = sum(len(paths) for _pack, paths in written)
+    print(
+        f"export   n={m:,}: {len(written)} packs (every region in its publication languages; "
+        f"xlsx, csv, html; {files} files) in {t4 - t3:.1f}s"
     )
 
 

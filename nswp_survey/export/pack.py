@@ -222,9 +222,10 @@ def build_pack(
         "legend": direction_legend(form, lang),
         "service_coverage": heat.labels,
     }
+    # the public tier shows no rows: only the dictionary is wanted, so no answer is read
     rows, repeats, dictionary, left_out = response_tables(
         engine,
-        responses,
+        responses.head(0) if public else responses,
         form,
         lang,
         aliases=catalogue.aliases,
