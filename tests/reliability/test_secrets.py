@@ -3,11 +3,15 @@ doctor says what to fix."""
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
+import re
 import stat
 import subprocess
 import sys
+import zipfile
+from datetime import date
 from pathlib import Path
 
 import click
@@ -17,13 +21,14 @@ from sqlalchemy import Engine
 
 from nswp_survey.cli import cli
 from nswp_survey.config import KoboSettings
+from nswp_survey.demo import run_demo
 from nswp_survey.doctor import run_checks
 from nswp_survey.errors import ConfigError, KoboAuthError, SyncError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import Faults, SandboxServer
 from nswp_survey.store import make_engine, migrate
 
-from .conftest import Survey, client_for, sync
+from .conftest import REPO_ROOT, Survey, client_for, sync
 
 
 def reliability(scenario: str, injected: str, expected: str) -> pytest.MarkDecorator:
@@ -271,3 +276,37 @@ def test_doctor_names_what_to_fix(
     for check in [*good.values(), *bad.values(), config]:
         assert sandbox.token not in f"{check.detail} {check.fix}"
         assert wrong not in f"{check.detail} {check.fix}"
+
+
+def file_contents(path: Path) -> bytes:
+    """A file's bytes; an xlsx (a zip) is read inside."""
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as book:
+        return b"".join(book.read(name) for name in book.namelist())
+
+
+@reliability(
+    "secrets and identities in the demo's database and exports",
+    "`nswp-survey demo`: register import, sync, public packs of every region (xlsx, csv, html)",
+    "no API-key-shaped string in the database or any export; no member code, organisation "
+    "name or contact in a public pack; exports 0600 in 0700 folders",
+)
+def test_exports_carry_no_secret_and_name_no_member(tmp_path: Path) -> None:
+    database, exports = tmp_path / "demo.db", tmp_path / "exports"
+    run_demo(seed=3, database=database, exports=exports, today=date(2026, 11, 24))
+    key_shaped = re.compile(rb"(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])")
+    with (REPO_ROOT / "config" / "sample_register.csv").open(encoding="utf-8") as handle:
+        members = list(csv.DictReader(handle))
+    identities = [m[k].encode() for m in members for k in ("member_code", "org_name", "contact")]
+    files = [p for p in exports.rglob("*") if p.is_file()]
+    assert len(files) > 50
+    for path in [database, *files]:
+        contents = file_contents(path)
+        assert not key_shaped.search(contents), path
+        if path != database:
+            assert not [i for i in identities if i in contents], path
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    folders = [p for p in exports.rglob("*") if p.is_dir()]
+    assert folders and all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in folders)
+    assert b"KE-0001" in file_contents(database)  # the check can see a code where there is one
