@@ -124,7 +124,10 @@ def sync_forms(
 ) -> list[SyncResult]:
     """Sync each form in turn under the one-sync-at-a-time lock."""
     if not asset_uids:
-        raise SyncError("no form to sync: set kobo.asset_uids in the configuration")
+        raise SyncError(
+            "no form to sync: deploy one with nswp-survey deploy, or set kobo.asset_uids in "
+            "the configuration"
+        )
     with acquire_sync_lock(engine, timeout=options.lock_timeout):
         return [sync_form(client, engine, uid, options, progress=progress) for uid in asset_uids]
 

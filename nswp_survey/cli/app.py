@@ -8,6 +8,7 @@ Exit codes (cron and systemd can tell failures apart):
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,19 @@ def open_store(settings: Settings) -> Any:
     engine = make_engine(settings.database.url)
     migrate(engine)
     return engine
+
+
+def forms_on_server(settings: Settings, engine: Any, named: Sequence[str] = ()) -> list[str]:
+    """The forms a command works on: those named (`--asset`), else kobo.asset_uids, else
+    the forms `nswp-survey deploy` put on this server (newest first)."""
+    if named:
+        return list(named)
+    if settings.kobo.asset_uids:
+        return list(settings.kobo.asset_uids)
+    from nswp_survey.store import deployed_asset_uids, transaction
+
+    with transaction(engine) as conn:
+        return deployed_asset_uids(conn, settings.kobo.url)
 
 
 def write_private(path: Path, text: str) -> Path:

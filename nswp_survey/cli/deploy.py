@@ -10,6 +10,7 @@ import click
 from nswp_survey.cli.app import (
     AppContext,
     cli,
+    forms_on_server,
     open_store,
     pass_app,
     require_token,
@@ -121,7 +122,7 @@ def simulate(app: AppContext, count: int, asset: str | None, seed: int, allow_re
         )
     if asset is None and Path(DEFAULT_SURVEY_FORM).exists():
         asset = asset_for_form(open_store(settings), settings.kobo.url, Path(DEFAULT_SURVEY_FORM))
-    asset = asset or next(iter(settings.kobo.asset_uids), None)
+    asset = asset or next(iter(forms_on_server(settings, open_store(settings))), None)
     if asset is None:
         raise NswpError("no deployed survey is known: pass --asset, or run nswp-survey deploy")
     bar = partial(progress_bar, enabled=progress_enabled(app.quiet))

@@ -12,6 +12,7 @@ from rich.table import Table
 from nswp_survey.cli.app import (
     AppContext,
     cli,
+    forms_on_server,
     open_store,
     pass_app,
     require_token,
@@ -54,7 +55,8 @@ def sync(
 
     \b
     Examples:
-      nswp-survey sync              # new submissions of every configured form
+      nswp-survey sync              # new submissions of every configured form (default:
+                                    # the forms deployed with nswp-survey deploy)
       nswp-survey sync --reconcile  # also find edits and deletions now
       nswp-survey sync status       # last runs and cursors
     """
@@ -69,10 +71,9 @@ def sync(
     options = _sync_options(settings, full=full, reconcile=reconcile, lock_timeout=wait)
     engine = open_store(settings)
     bar = partial(progress_bar, enabled=progress_enabled(app.quiet))
+    forms = forms_on_server(settings, engine, assets_)
     with KoboClient(settings.kobo) as client:
-        results = sync_forms(
-            client, engine, assets_ or settings.kobo.asset_uids, options, progress=bar
-        )
+        results = sync_forms(client, engine, forms, options, progress=bar)
     for result in results:
         click.echo(f"synced {result.summary()}")
 
@@ -128,8 +129,8 @@ def schedule(app: AppContext) -> None:
     options = _sync_options(settings)
 
     def job() -> list[str]:
-        with KoboClient(settings.kobo) as client:
-            results = sync_forms(client, engine, settings.kobo.asset_uids, options)
+        with KoboClient(settings.kobo) as client:  # (a form deployed meanwhile is synced too)
+            results = sync_forms(client, engine, forms_on_server(settings, engine), options)
         return [result.summary() for result in results]
 
     if not app.quiet:  # a long-running service reports each run, not only problems

@@ -33,6 +33,7 @@ from nswp_survey.store.db import (
     transaction,
 )
 from nswp_survey.store.forms import (
+    deployed_asset_uids,
     load_form_content,
     load_form_versions,
     record_form_version,
@@ -80,6 +81,7 @@ __all__ = [
     "commit_page",
     "content_hash",
     "current_version",
+    "deployed_asset_uids",
     "finish_run",
     "flatten_submission",
     "get_cursor",

@@ -116,3 +116,18 @@ def load_form_content(
         select(v.content_json).where(v.asset_uid == asset_uid, v.version_uid == version_uid)
     ).scalar_one_or_none()
     return None if text is None else json.loads(text)
+
+
+def deployed_asset_uids(db: Connection | Session, server_url: str) -> list[str]:
+    """The forms `nswp-survey deploy` put on this server (a version with a workbook hash),
+    most recently deployed first: what to sync or fill when no asset is named."""
+    conn = connection_of(db)
+    f, v = FORM.c, FORM_VERSION.c
+    query = (
+        select(f.asset_uid, func.max(v.date_deployed).label("latest"))
+        .join(FORM_VERSION, v.asset_uid == f.asset_uid)
+        .where(f.server_url == server_url, v.workbook_hash.is_not(None))
+        .group_by(f.asset_uid)
+        .order_by(func.max(v.date_deployed).desc(), f.asset_uid)
+    )
+    return [row.asset_uid for row in conn.execute(query)]

@@ -141,3 +141,29 @@ def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
     assert "stopping the scheduler" in stderr
     assert "4 new" in stderr
     assert sandbox.token not in stderr
+
+
+def test_without_configured_forms_deploy_then_simulate_then_sync_find_the_form(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "nswp.toml"
+    config.write_text(
+        f'[kobo]\nurl = "{sandbox.url}"\n[database]\nurl = "sqlite:///{tmp_path}/n.db"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NSWP_KOBO_TOKEN", sandbox.token)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    nothing = runner.invoke(cli, ["--config", str(config), "sync"])
+    assert nothing.exit_code == 5
+    assert "deploy one with nswp-survey deploy" in nothing.output
+    form = Path(__file__).resolve().parents[2] / "forms" / "demo_pulse.xlsx"
+    deployed = run("deploy", str(form), "--no-odk")
+    uid = deployed.split(" -> ")[1].split()[0]
+    assert f"posted 4 to {uid}" in run("simulate", "4")
+    assert f"synced {uid}: 4 new, 0 updated, 0 deleted" in run("sync")
