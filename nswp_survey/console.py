@@ -25,7 +25,8 @@ from rich.progress import (
 from nswp_survey.errors import redact_text
 
 err_console = Console(stderr=True)
-out_console = Console()
+# Piped or redirected output is read whole later: no 80-column cut of tables there.
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 Advance = Callable[[int], None]
 

@@ -92,7 +92,7 @@ def sync_status(app: AppContext, limit: int) -> None:
         states = {uid: load_sync_state(conn, uid) for uid in {r.asset_uid for r in runs}}
     table = Table(title="sync runs (newest first, UTC)")
     for column in ("form", "started", "finished", "status", "new", "updated", "deleted", "error"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps, never cuts
     for run in runs:
         table.add_row(
             run.asset_uid,

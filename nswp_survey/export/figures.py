@@ -22,6 +22,7 @@ import pandas as pd
 from nswp_survey.export.charts import bar_chart, stacked_chart
 from nswp_survey.export.i18n import WORDS, phrase
 from nswp_survey.export.pack import Pack
+from nswp_survey.export.tables import LABEL_SEPARATOR
 
 # kinds shown as a percentage of organisations (a share, a ratio, a distribution's choices)
 PERCENT_KINDS = {"share", "ratio", "distribution", "programmes:cut_reasons"}
@@ -80,8 +81,11 @@ def law_chart(pack: Pack) -> str:
     law = pack.tables.get("law_changes", pd.DataFrame(columns=["area", "direction"]))
     if law.empty:
         return stacked_chart([], [], _words(pack)["law_chart"])
-    area = law["area"].fillna("").astype(str).replace("", "—")
-    direction = law["direction"].fillna("").astype(str).replace("", "—")
+    # a change in several areas counts once in each (not as a combination of its own)
+    areas = law["area"].fillna("").astype(str).str.split(LABEL_SEPARATOR, regex=False)
+    long = law.assign(area=areas).explode("area")
+    area = long["area"].replace("", "—")
+    direction = long["direction"].fillna("").astype(str).replace("", "—")
     counts = pd.crosstab(area, direction)
     series = [str(s) for s in counts.columns]
     rows = [(str(a), [int(n) for n in counts.loc[a]]) for a in counts.index]

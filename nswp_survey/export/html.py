@@ -42,6 +42,7 @@ from nswp_survey.export.i18n import (
 from nswp_survey.export.matrix import SYMBOLS
 from nswp_survey.export.pack import SENSITIVE_LINE, Pack, write_private
 from nswp_survey.export.sections import SECTIONS
+from nswp_survey.export.tables import SECONDARY
 
 FONTS = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
@@ -285,6 +286,17 @@ def _sections(pack: Pack) -> str:
     return "\n".join(parts)
 
 
+def _shown_breakdowns(indicators: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The indicator rows worth reading: every headline, and the breakdown rows that are not
+    suppressed (in a region of many small countries most are; the XLSX keeps them all)."""
+    if indicators.empty or "breakdown" not in indicators:
+        return indicators, 0
+    value = indicators["value"]
+    hidden = value.map(lambda v: isinstance(v, str) and (v.startswith("<") or v == SECONDARY))
+    drop = hidden & indicators["breakdown"].fillna("").astype(str).ne("")
+    return indicators[~drop], int(drop.sum())
+
+
 def render_html(pack: Pack) -> str:
     """The whole report as one HTML document (a string)."""
     w = words(pack.lang)
@@ -300,6 +312,10 @@ def render_html(pack: Pack) -> str:
     generated = escape(f"{w['generated']}: {cell_text(info.get('generated at'))}")
     charts = _figures([(w["shares"], share_chart(pack)), (w["law_chart"], law_chart(pack))])
     empty = pd.DataFrame()
+    indicators, left_out = _shown_breakdowns(pack.tables.get("indicators", empty))
+    if left_out:
+        note += f'<p class="note">{escape(w["left_out"].format(n=left_out))}</p>'
+
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(pack.lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -308,7 +324,7 @@ def render_html(pack: Pack) -> str:
         f'<p class="note">{generated}</p>\n'
         f'<section class="charts-top">{charts}</section>\n'
         f"<h2>{escape(w['indicators'])}</h2>\n{note}\n"
-        f"{_table(pack.tables.get('indicators', empty), pack.lang, headline='breakdown')}\n"
+        f"{_table(indicators, pack.lang, headline='breakdown')}\n"
         f"<h2>{escape(w['law'])}</h2>\n"
         f"{_table(pack.tables.get('law_changes', empty), pack.lang)}\n"
         f"{_sections(pack)}\n"

@@ -26,6 +26,8 @@ WORDS: dict[str, dict[str, str]] = {
         "suppressed": "A cell shown as “<{n}” counts fewer than {n} organisations and is hidden; "
         "one shown as “x” is hidden so that such a cell cannot be worked out from the total.",
         "none": "No data.", "generated": "Generated",
+        "left_out": "{n} breakdown rows with a hidden cell are not listed here; the XLSX has "
+        "every row.",
     },
     "fr": {
         "title": "Enquête des membres du NSWP {year} : {region}", "responses": "Réponses",
@@ -38,6 +40,8 @@ WORDS: dict[str, dict[str, str]] = {
         "suppressed": "Une cellule affichée « <{n} » compte moins de {n} organisations ; une "
         "cellule « x » est masquée pour qu’on ne puisse pas la déduire du total.",
         "none": "Aucune donnée.", "generated": "Généré le",
+        "left_out": "{n} lignes de ventilation dont la cellule est masquée ne sont pas listées "
+        "ici ; le fichier XLSX contient toutes les lignes.",
     },
     "es": {
         "title": "Encuesta de miembros de NSWP {year}: {region}", "responses": "Respuestas",
@@ -50,6 +54,8 @@ WORDS: dict[str, dict[str, str]] = {
         "suppressed": "Una celda «<{n}» cuenta menos de {n} organizaciones y se oculta; una celda "
         "«x» se oculta para que no pueda deducirse del total.",
         "none": "Sin datos.", "generated": "Generado",
+        "left_out": "{n} filas de desglose con una celda oculta no se listan aquí; el XLSX "
+        "tiene todas las filas.",
     },
     "ru": {
         "title": "Опрос членов NSWP {year}: {region}", "responses": "Ответы",
@@ -62,6 +68,8 @@ WORDS: dict[str, dict[str, str]] = {
         "suppressed": "Ячейка «<{n}» охватывает менее {n} организаций и скрыта; ячейка «x» скрыта, "
         "чтобы такую ячейку нельзя было вычислить из итога.",
         "none": "Нет данных.", "generated": "Создан",
+        "left_out": "{n} строк разбивки со скрытой ячейкой здесь не показаны; в файле XLSX есть "
+        "все строки.",
     },
     "zh": {
         "title": "NSWP {year}年成员调查：{region}", "responses": "回复数",
@@ -73,6 +81,7 @@ WORDS: dict[str, dict[str, str]] = {
         "suppressed": "显示为“<{n}”的单元格涉及少于{n}个组织，已隐藏；显示为“x”的单元格也已隐藏，"
         "以免从总数推算出前者。",
         "none": "无数据。", "generated": "生成时间",
+        "left_out": "{n}个含隐藏单元格的细分行未在此列出；XLSX文件包含所有行。",
     },
 }  # fmt: skip
 REGION_NAMES: dict[str, tuple[str, str, str, str, str]] = {

@@ -39,6 +39,8 @@ ORG_COUNT_KINDS = {
 }
 # Kinds whose denominator counts organisations as well (PRG-02: members that cut a service).
 ORG_DENOMINATOR_KINDS = {"programmes:balance"}
+# Between the labels of a select_multiple answer shown in one cell (a change's areas).
+LABEL_SEPARATOR = "; "
 # A cell hidden only so that a small hidden cell cannot be worked out from the total.
 SECONDARY = "x"
 INDICATOR_COLUMNS = ["id", "title", "breakdown", "value", "numerator", "denominator", "n", "note"]
@@ -179,7 +181,7 @@ def indicator_table(
 
 def _labels(form: ExportForm, field: str, codes: str, lang: str) -> str:
     parts = str(codes or "").split()
-    return "; ".join(form.schema.field_label(field, code, lang) for code in parts)
+    return LABEL_SEPARATOR.join(form.schema.field_label(field, code, lang) for code in parts)
 
 
 @dataclass(frozen=True)

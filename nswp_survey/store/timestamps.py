@@ -21,8 +21,9 @@ def utcnow() -> datetime:
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 text of an aware datetime, in UTC ('2026-01-02T03:04:05+00:00'); None stays."""
-    return None if value is None else value.astimezone(UTC).isoformat()
+    """ISO 8601 text of an aware datetime, in UTC, to the second ('2026-01-02T03:04:05+00:00');
+    None stays."""
+    return None if value is None else value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

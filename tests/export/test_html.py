@@ -17,11 +17,13 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
 from nswp_survey.export import Pack, build_pack, write_pack
+from nswp_survey.export.figures import law_chart
 from nswp_survey.export.html import render_html, title, write_html
 from nswp_survey.export.i18n import column_label, section_title
 from nswp_survey.export.sections import SECTIONS
@@ -258,3 +260,32 @@ def test_console_errors_would_be_caught(tmp_path: Path) -> None:
     page.write_text("<!DOCTYPE html><p>x</p><script>undefinedThing()</script>", encoding="utf-8")
     result = run_chromium(page, tmp_path, "--dump-dom")
     assert page_errors(result.stderr), result.stderr[-2000:]
+
+
+def test_law_chart_counts_a_change_once_in_each_of_its_areas() -> None:
+    law = pd.DataFrame(
+        {
+            "area": ["Migration; Trafficking", "Migration", "Trafficking"],
+            "direction": ["Positive", "Negative", "Positive"],
+        }
+    )
+    pack = Pack("africa", 2025, "en", "public", tables={"law_changes": law})
+    svg = law_chart(pack)
+    assert "Migration; Trafficking" not in svg
+    assert re.findall(r"</title>([^<]+)</text>", svg) == ["Migration", "Trafficking"]
+    # Migration: one positive (shared) + one negative; Trafficking: two positive
+    segments = re.findall(r"<title>(\w+: \d+)</title></rect>", svg)
+    assert segments == ["Negative: 1", "Positive: 1", "Positive: 2"]
+
+
+def test_report_lists_headlines_and_shown_breakdowns_only(packs) -> None:
+    pack = packs["en"]
+    table = pack.tables["indicators"]
+    hidden = table["value"].map(lambda v: isinstance(v, str)) & table["breakdown"].ne("")
+    assert hidden.sum() > 0
+    document = render_html(pack)
+    assert f"{int(hidden.sum())} breakdown rows with a hidden cell are not listed" in document
+    start = document.index("<h2>Indicators</h2>")
+    section = document[start : document.index("<h2>", start + 5)]
+    rows = section.count("<tr") - 1  # minus the header row
+    assert rows == len(table) - int(hidden.sum())
