@@ -21,6 +21,7 @@ LABEL_CHARS = 56
 BAR_COLOUR = "#1b7f5c"
 PALETTE = ("#2e86c1", "#e67e22", "#7d3c98", "#566573", "#17a589", "#a04000")
 MUTED = "#d5d8dc"
+LEGEND_LINE = 16  # height of a line of the legend
 
 
 def _width(text: str) -> int:
@@ -81,19 +82,25 @@ def stacked_chart(
     A row whose counts are a text (a suppressed cell, "<3") draws a muted stub and that text.
     """
     body: list[str] = []
-    x = 0.0
+    x, line = 0.0, 0
     for i, name in enumerate(series):
+        step = 28 + _width(name)
+        if x and x + step - 12 > WIDTH:  # the legend wraps instead of running off the chart
+            x, line = 0.0, line + 1
         colour = PALETTE[i % len(PALETTE)]
-        body.append(f'<rect x="{x:.0f}" y="2" width="12" height="12" fill="{colour}"/>')
+        y = 2 + line * LEGEND_LINE
+        body.append(f'<rect x="{x:.0f}" y="{y}" width="12" height="12" fill="{colour}"/>')
         body.append(
-            f'<text x="{x + 16:.0f}" y="12" font-size="11" fill="#1c2833">{escape(name)}</text>'
+            f'<text x="{x + 16:.0f}" y="{y + 10}" font-size="11" fill="#1c2833">'
+            f"{escape(name)}</text>"
         )
-        x += 28 + _width(name)
+        x += step
+    legend = 24 + line * LEGEND_LINE
     counted = [counts for _label_, counts in rows if not isinstance(counts, str)]
     largest = max((sum(counts) for counts in counted), default=0) or 1
     scale = (WIDTH - 40) / largest
     for i, (label, counts) in enumerate(rows):
-        top = 24 + i * ROW
+        top = legend + i * ROW
         body.append(_label(top + 12, label))
         y, x = top + 17, 0.0
         if isinstance(counts, str):
@@ -115,4 +122,4 @@ def stacked_chart(
         body.append(
             f'<text x="{x + 4:.1f}" y="{y + 12}" font-size="11" fill="#1c2833">{sum(counts)}</text>'
         )
-    return _svg(title, 24 + max(len(rows), 1) * ROW, body)
+    return _svg(title, legend + max(len(rows), 1) * ROW, body)

@@ -286,15 +286,29 @@ def _sections(pack: Pack) -> str:
     return "\n".join(parts)
 
 
-def _shown_breakdowns(indicators: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+# Kinds whose value is a fraction of organisations: shown as a percentage in the report.
+PERCENT_KINDS = {"share", "distribution"}
+
+
+def _shown_breakdowns(pack: Pack) -> tuple[pd.DataFrame, int]:
     """The indicator rows worth reading: every headline, and the breakdown rows that are not
-    suppressed (in a region of many small countries most are; the XLSX keeps them all)."""
+    suppressed (in a region of many small countries most are; the XLSX keeps them all); a
+    share as a percentage, as the charts show it (the XLSX keeps the fraction)."""
+    indicators = pack.tables.get("indicators", pd.DataFrame())
     if indicators.empty or "breakdown" not in indicators:
         return indicators, 0
     value = indicators["value"]
     hidden = value.map(lambda v: isinstance(v, str) and (v.startswith("<") or v == SECONDARY))
     drop = hidden & indicators["breakdown"].fillna("").astype(str).ne("")
-    return indicators[~drop], int(drop.sum())
+    shown = indicators[~drop].copy()
+    definitions = pack.tables.get("definitions", pd.DataFrame(columns=["id", "kind"]))
+    kinds = dict(zip(definitions["id"], definitions["kind"], strict=True))
+    is_share = shown["id"].map(kinds).isin(PERCENT_KINDS)
+    shown["value"] = [
+        f"{v * 100:.1f}%" if share and isinstance(v, int | float) and not missing(v) else v
+        for v, share in zip(shown["value"], is_share, strict=True)
+    ]
+    return shown, int(drop.sum())
 
 
 def render_html(pack: Pack) -> str:
@@ -312,7 +326,7 @@ def render_html(pack: Pack) -> str:
     generated = escape(f"{w['generated']}: {cell_text(info.get('generated at'))}")
     charts = _figures([(w["shares"], share_chart(pack)), (w["law_chart"], law_chart(pack))])
     empty = pd.DataFrame()
-    indicators, left_out = _shown_breakdowns(pack.tables.get("indicators", empty))
+    indicators, left_out = _shown_breakdowns(pack)
     if left_out:
         note += f'<p class="note">{escape(w["left_out"].format(n=left_out))}</p>'
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from nswp_survey.cli import cli
 from nswp_survey.export import Pack, build_pack, write_pack
+from nswp_survey.export.charts import stacked_chart
 from nswp_survey.export.figures import law_chart
 from nswp_survey.export.html import render_html, title, write_html
 from nswp_survey.export.i18n import column_label, section_title
@@ -289,3 +290,22 @@ def test_report_lists_headlines_and_shown_breakdowns_only(packs) -> None:
     section = document[start : document.index("<h2>", start + 5)]
     rows = section.count("<tr") - 1  # minus the header row
     assert rows == len(table) - int(hidden.sum())
+
+
+def test_a_long_legend_wraps_inside_the_chart() -> None:
+    series = ["Unclear", "Mixed", "Neutral", "Negative", "Positive", "Not applicable"]
+    svg = stacked_chart([("Area", [1, 1, 1, 1, 1, 1])], series, "Changes")
+    width = int(re.search(r'viewBox="0 0 (\d+) ', svg)[1])
+    lines = {int(y) for y in re.findall(r'<rect x="[\d.]+" y="(\d+)" width="12"', svg)}
+    assert len(lines) == 2  # the legend took two lines
+    for x, name in re.findall(r'<text x="(\d+)" y="\d+" font-size="11"[^>]*>([A-Za-z ]+)<', svg):
+        if name in series:
+            assert int(x) + 7 * len(name) <= width + 12, name
+
+
+def test_report_shows_shares_as_percentages(packs) -> None:
+    pack = packs["en"]
+    table = pack.tables["indicators"]
+    headline = table[(table["id"] == "MEM-03") & (table["breakdown"] == "")].iloc[0]
+    document = render_html(pack)
+    assert f'<td class="num">{headline["value"] * 100:.1f}%</td>' in document
