@@ -119,8 +119,16 @@ class ExportSettings:
     # "": each region in its publication languages (export.PUBLICATION_LANGUAGES)
     language: str = ""
     min_cell_high: int = 5
+    # ISO 3166 alpha-3 codes left out of public packs altogether (domain.md §6: members in
+    # countries with "undesirable / foreign agent" style laws, e.g. Russia in 2025)
+    withhold_countries: tuple[str, ...] = ("RUS",)
 
     def __post_init__(self) -> None:
+        bad = [c for c in self.withhold_countries if len(c) != 3 or not c.isalpha()]
+        if bad:
+            raise ConfigError(
+                f"export.withhold_countries must be ISO 3166 alpha-3 codes, not {bad[0]!r}"
+            )
         if self.min_cell < 1:
             raise ConfigError("export.min_cell must be at least 1")
         if self.min_cell_high < self.min_cell:
@@ -145,6 +153,7 @@ class Settings:
             out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
         out["kobo"]["token"] = mask_token(self.kobo.token)
         out["kobo"]["asset_uids"] = list(self.kobo.asset_uids)
+        out["export"]["withhold_countries"] = list(self.export.withhold_countries)
         return out
 
 

@@ -124,6 +124,7 @@ def export(
         min_cell=min_cell or settings.export.min_cell,
         min_cell_high=min_cell_high or settings.export.min_cell_high,
         include_sensitive=include_sensitive,
+        withhold=settings.export.withhold_countries,
     )
     for pack, written in packs:
         code = pack.region

@@ -30,7 +30,7 @@ import csv
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ import openpyxl
 import pandas as pd
 from sqlalchemy import Engine
 
+from nswp_survey.config import ExportSettings
 from nswp_survey.errors import ExportError
 from nswp_survey.export.coverage import service_coverage
 from nswp_survey.export.form import ExportForm
@@ -57,11 +58,13 @@ from nswp_survey.export.tables import (
     law_table,
     response_tables,
 )
+from nswp_survey.export.withhold import withhold_countries
 from nswp_survey.indicators import Catalogue, Frames, compute_indicators
 from nswp_survey.register import compute_coverage
 from nswp_survey.register.codes import LANGUAGES, REGIONS
 
 GLOBAL = "global"
+WITHHELD = ExportSettings().withhold_countries  # the configuration's default
 FORMATS = ("xlsx", "csv", "html")
 DEFAULT_FORMATS = ("xlsx", "csv")
 SENSITIVE_LINE = "includes sensitive fields"
@@ -114,15 +117,20 @@ def check_choice(region: str, lang: str | None) -> list[str]:
     return [region]
 
 
-def _coverage(engine: Engine, year: int, region: str) -> tuple[Any, Any]:
-    """(active members, coverage) of the region, or of everyone for the global pack."""
-    cov = compute_coverage(engine, year)
-    cell = cov.total
-    if region != GLOBAL:
-        cell = next((c for c in cov.by_region if c.region == region), None)
-    if cell is None or not cell.active:
-        return (cell.active if cell else 0), None
-    return cell.active, round(cell.coverage * 100, 1)
+def _coverage(
+    engine: Engine, year: int, region: str, withhold: Collection[str] = ()
+) -> tuple[Any, Any]:
+    """(active members, coverage %) of the region, or of everyone for the global pack, without
+    the withheld countries (else coverage x members - responses would count their answers)."""
+    cells = [
+        c
+        for c in compute_coverage(engine, year).by_country
+        if (region == GLOBAL or c.region == region) and c.country not in withhold
+    ]
+    active = sum(c.active for c in cells)
+    if not active:
+        return active, None
+    return active, round(sum(c.responded for c in cells) / active * 100, 1)
 
 
 def _cover(
@@ -135,8 +143,9 @@ def _cover(
     min_cell_high: int,
     include_sensitive: bool,
     left_out: int,
+    withhold: Collection[str] = (),
 ) -> pd.DataFrame:
-    active, coverage = _coverage(engine, pack.year, pack.region)
+    active, coverage = _coverage(engine, pack.year, pack.region, withhold)
     sw_led = responses.get("sw_led", pd.Series(dtype="object"))
     answered = sw_led[sw_led.isin(["0", "1"])]
     led = int(answered.eq("1").sum())
@@ -161,6 +170,8 @@ def _cover(
         ("suppressed cells", pack.suppressed),
         ("sensitive fields left out", left_out),
         ("row-level responses", "no" if public else "yes"),
+        # whether the rule is on, never which countries, nor whether any of them answered
+        ("countries withheld for safety", "yes" if withhold else "no"),
     ]
     if include_sensitive:
         items.append((SENSITIVE_LINE, "yes"))
@@ -180,15 +191,20 @@ def build_pack(
     min_cell: int = 3,
     min_cell_high: int = 5,
     include_sensitive: bool = False,
+    withhold: Collection[str] = WITHHELD,
 ) -> Pack:
     """Every table of one regional (or the global) pack; public tier = disclosure control.
 
     `min_cell_high` is the floor for indicators reading a field marked high-sensitivity
-    (never below `min_cell`).
+    (never below `min_cell`). `withhold`: countries the public tier leaves out altogether
+    (withhold.py).
     """
     public = tier == "public"
     if public and include_sensitive:
         raise ExportError("sensitive fields never go into the public tier: use the internal tier")
+    withheld = bool(public and withhold)
+    if withheld:
+        frames = withhold_countries(frames, withhold)
     rules = Disclosure(
         public, min_cell, max(min_cell, min_cell_high), high_indicators(catalogue, form)
     )
@@ -240,6 +256,7 @@ def build_pack(
         min_cell_high=rules.min_cell_high,
         include_sensitive=include_sensitive,
         left_out=left_out,
+        withhold=withhold if withheld else (),
     )
     pack.tables = {
         "cover": cover,
