@@ -70,11 +70,16 @@ def export(
     """Write one pack per region (`all`: every region plus `global`) under the export folder.
 
     Each pack is <out>/<year>/<region>/nswp-<region>-<year>-<lang>.xlsx plus a folder of
-    CSVs: cover, indicators, law changes, law matrix (country x area), programmes,
-    participation, mobilisation (international days), violence and rights, support needs,
-    responses (labels in the chosen language), the data dictionary and the indicator
-    definitions. Without --lang, each region is written in its publication languages.
-    Folders are 0700, files 0600.
+    CSVs: cover, indicators, law changes, law matrix (country x area), service coverage
+    (service x country), programmes, participation, mobilisation (international days),
+    violence and rights, support needs, time series over the survey years, the data
+    dictionary and the indicator definitions; the internal tier adds the responses (labels
+    in the chosen language), one sheet per repeat. Without --lang, each region is written in
+    its publication languages. Folders are 0700, files 0600.
+
+    The public tier is aggregates only: cells under --min-cell organisations show "<3",
+    one more shows "x" when the total would give a hidden cell away, and the countries in
+    export.withhold_countries (default Russia) are left out altogether.
 
     \b
     Examples:

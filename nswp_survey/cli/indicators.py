@@ -15,11 +15,12 @@ from rich.table import Table
 from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import IndicatorError
+from nswp_survey.export.i18n import column_label
+from nswp_survey.indicators.results import PERCENT_KINDS
 
 DEFAULT_CATALOGUE = Path("config") / "indicators.toml"
 PROJECT = Path(__file__).resolve().parents[2]
 DIMENSIONS = ("region", "country", "year", "sw_led", "constituency")
-PERCENT_KINDS = {"share", "ratio", "distribution", "programmes:cut_reasons"}
 
 
 def _existing(path: Path, *bases: Path) -> Path | None:
@@ -72,10 +73,11 @@ def _plain(value: float | None) -> str:
     return "" if value is None else str(value)
 
 
-def render_table(results: Sequence[Any], caption: str) -> None:
+def render_table(results: Sequence[Any], caption: str, lang: str = "en") -> None:
     table = Table(title="NSWP indicators", caption=caption)
     for column in ("id", "indicator", "value", "numerator", "denominator", "n"):
-        table.add_column(column, justify="right" if column in ("value", "n") else "left")
+        justify = "right" if column in ("value", "n") else "left"
+        table.add_column(column_label(column, lang), justify=justify)
     for result in results:
         if result.error:
             table.add_row(result.id, result.title, f"[yellow]{result.error}[/yellow]", "", "", "")
@@ -237,7 +239,7 @@ def indicators(
     elif fmt == "csv":
         render_csv(results)
     else:
-        render_table(results, caption)
+        render_table(results, caption, lang)
     for result in results:
         if result.error and not app.quiet:
             err_console.print(f"[yellow]note:[/yellow] {result.error}", highlight=False)

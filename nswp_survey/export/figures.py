@@ -23,9 +23,9 @@ from nswp_survey.export.charts import bar_chart, stacked_chart
 from nswp_survey.export.i18n import WORDS, phrase
 from nswp_survey.export.pack import Pack
 from nswp_survey.export.tables import LABEL_SEPARATOR
+from nswp_survey.indicators.results import PERCENT_KINDS
 
 # kinds shown as a percentage of organisations (a share, a ratio, a distribution's choices)
-PERCENT_KINDS = {"share", "ratio", "distribution", "programmes:cut_reasons"}
 Figure = tuple[str, str]  # (caption, svg)
 
 

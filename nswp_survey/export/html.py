@@ -43,6 +43,7 @@ from nswp_survey.export.matrix import SYMBOLS
 from nswp_survey.export.pack import SENSITIVE_LINE, Pack, write_private
 from nswp_survey.export.sections import SECTIONS
 from nswp_survey.export.tables import SECONDARY
+from nswp_survey.indicators.results import PERCENT_KINDS
 
 FONTS = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
@@ -284,10 +285,6 @@ def _sections(pack: Pack) -> str:
         f"{_figures(series_figures(pack))}{_table(series, lang)}</section>"
     )
     return "\n".join(parts)
-
-
-# Kinds whose value is a fraction of organisations: shown as a percentage in the report.
-PERCENT_KINDS = {"share", "distribution"}
 
 
 def _shown_breakdowns(pack: Pack) -> tuple[pd.DataFrame, int]:

@@ -40,6 +40,8 @@ GROUP_COLUMNS = {
     "sw_led": "sw_led",
     "constituency": "constituencies",
 }
+# Kinds whose value is a fraction, which readers read as a percentage.
+PERCENT_KINDS = frozenset({"share", "ratio", "distribution", "programmes:cut_reasons"})
 MISSING = "(no answer)"
 # MISSING as shown to readers (the code stays MISSING in every language)
 NO_ANSWER = {"en": MISSING, "fr": "(sans réponse)", "es": "(sin respuesta)",

@@ -97,3 +97,11 @@ def test_malformed_catalogue_exits_1(config: Path, tmp_path: Path) -> None:
 def test_unknown_disaggregation_is_a_usage_error(config: Path) -> None:
     result = run(config, "--year", "2025", "--by", "gender")
     assert result.exit_code == 2
+
+
+def test_table_headers_follow_the_language(config: Path) -> None:
+    french = run(config, "--year", "2025", "--id", "POL-02", "--lang", "fr")
+    assert french.exit_code == 0, french.output
+    header = next(line for line in french.output.splitlines() if "ID" in line)
+    assert "Valeur" in header and "Indicateur" in header
+    assert "Value" not in header
