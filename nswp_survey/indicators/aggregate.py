@@ -23,6 +23,7 @@ from nswp_survey.indicators.results import (
 )
 
 RATIO = {"share", "mean", "ratio"}
+COUNTING = {"distinct", "sum"}  # reductions whose value over nothing is 0
 
 
 def reduce(df: pd.DataFrame, keys: Sequence[str], how: str) -> pd.DataFrame:
@@ -128,6 +129,9 @@ def summarise(
     if by or inner:
         rows = _rows(reduce(measure, by + inner_keys, how), by + inner_keys, frames, lang)
     if head.empty:
+        if how in COUNTING and not frames.responses.empty:
+            # responses, but nothing to count (e.g. no law change reported): zero, not unknown
+            return IndicatorResult(spec_id, title, kind, 0, 0, None, 0, rows=tuple(rows))
         return IndicatorResult(spec_id, title, kind, None, rows=tuple(rows))
     rec = head.iloc[0]
     return IndicatorResult(

@@ -333,3 +333,20 @@ def test_breakdown_labels_are_in_the_language_asked(engine, catalogue, schema) -
     assert not [label for _code, label in labels if "${" in label]
     filled = [label for _code, label in labels if "2025" in label]
     assert filled, "a question's ${survey_year} is filled with the year"
+
+
+def test_counts_are_zero_not_blank_when_responses_report_nothing(engine, catalogue, schema):
+    # 2024: one counted response (HH-0008, Germany), no law change reported
+    frames = load_frames(engine, catalogue, years=[2024], schema=schema)
+    assert len(frames.responses) == 1 and frames.law.empty
+    got = {r.id: r for r in compute_indicators(frames, catalogue, 2024)}
+    assert (got["LAW-02"].value, got["LAW-02b"].value, got["LAW-01"].value) == (0, 0, 0)
+    # a share with nobody in its denominator stays unknown, not 0
+    assert got["MOB-02"].value is None
+
+
+def test_with_no_response_at_all_counts_stay_unknown(engine, catalogue, schema):
+    frames = load_frames(engine, catalogue, years=[2019], schema=schema)
+    assert frames.responses.empty
+    got = {r.id: r for r in compute_indicators(frames, catalogue, 2019)}
+    assert got["LAW-02"].value is None
