@@ -140,3 +140,39 @@ def export(
                 f"({pack.tier}, {pack.suppressed} cells suppressed)",
                 highlight=False,
             )
+
+
+@cli.command("export-log")
+@click.option("--limit", default=20, show_default=True, help="How many export runs to show.")
+@pass_app
+def export_log(app: AppContext, limit: int) -> None:
+    """Show who exported which packs and when, newest first (the access log of exports).
+
+    Every `export` (and the demo's) is recorded: time (UTC), operating-system user, year,
+    regions, languages, formats, tier, whether sensitive fields were included, the folder and
+    the number of files. Never the contents.
+    """
+    from rich.table import Table
+
+    from nswp_survey.store import iso, last_exports, transaction
+
+    engine = open_store(app.settings())
+    with transaction(engine) as conn:
+        runs = last_exports(conn, limit)
+    table = Table(title="exports (newest first, UTC)")
+    columns = ("when", "by", "year", "regions", "languages", "tier", "sensitive", "files", "folder")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        table.add_row(
+            iso(run.exported_at),
+            run.exported_by,
+            str(run.year),
+            run.regions.replace(",", ", "),
+            run.languages.replace(",", ", "),
+            run.tier,
+            "yes" if run.include_sensitive else "no",
+            str(run.files),
+            run.folder,
+        )
+    out_console.print(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from sqlalchemy import Engine
 from nswp_survey.export.form import load_export_form
 from nswp_survey.export.pack import FORMATS, Pack, build_pack, publication_languages, write_pack
 from nswp_survey.indicators import Catalogue, FormSchema, load_frames
+from nswp_survey.store import ExportEntry, record_export, transaction
 
 
 def export_packs(
@@ -27,6 +30,7 @@ def export_packs(
     **options: Any,
 ) -> list[tuple[Pack, list[Path]]]:
     """Build and write one pack per region and language; returns each pack with its files.
+    The run is recorded in the export log (store/exports.py).
 
     `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
     `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
@@ -37,10 +41,32 @@ def export_packs(
     # table to `year`
     frames = load_frames(engine, catalogue, years=None, schema=form.schema or schema)
     written = []
+    regions = list(regions)
     for region in regions:
         for language in [lang] if lang else publication_languages(region):
             pack = build_pack(
                 engine, catalogue, frames, form, year, region, lang=language, **options
             )
             written.append((pack, write_pack(pack, out_dir, formats)))
+    entry = ExportEntry(
+        exported_by=_user(),
+        year=year,
+        regions=regions,
+        languages=sorted({pack.lang for pack, _files in written}),
+        formats=list(formats),
+        tier=str(options.get("tier", "public")),
+        include_sensitive=bool(options.get("include_sensitive", False)),
+        folder=str(Path(out_dir).resolve()),
+        files=sum(len(files) for _pack, files in written),
+    )
+    with transaction(engine) as conn:
+        record_export(conn, entry)
     return written
+
+
+def _user() -> str:
+    """Who exported, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (e.g. a container's numeric user)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"

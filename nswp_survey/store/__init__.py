@@ -32,6 +32,7 @@ from nswp_survey.store.db import (
     session_scope,
     transaction,
 )
+from nswp_survey.store.exports import ExportEntry, last_exports, record_export
 from nswp_survey.store.forms import (
     deployed_asset_uids,
     load_form_content,
@@ -70,6 +71,7 @@ from nswp_survey.store.timestamps import iso, utcnow
 __all__ = [
     "MIGRATIONS",
     "AttachmentRow",
+    "ExportEntry",
     "Migration",
     "PendingAttachment",
     "SubmissionAnswers",
@@ -87,6 +89,7 @@ __all__ = [
     "get_cursor",
     "insert_member",
     "iso",
+    "last_exports",
     "last_runs",
     "load_fingerprints",
     "load_form_content",
@@ -98,6 +101,7 @@ __all__ = [
     "load_sync_state",
     "make_engine",
     "migrate",
+    "record_export",
     "record_form_version",
     "session_scope",
     "set_attachment_file",

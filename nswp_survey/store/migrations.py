@@ -264,6 +264,32 @@ def _m0002_member_register(conn: Connection) -> None:
     _v2_metadata().create_all(conn)
 
 
+def _v4_metadata() -> MetaData:
+    """The table migration 4 adds, frozen (do not edit: write a new migration instead)."""
+    md = MetaData()
+    export_log = Table(
+        "export_log",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("exported_at", UTCDateTime, nullable=False),
+        Column("exported_by", String, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("regions", String, nullable=False),
+        Column("languages", String, nullable=False),
+        Column("formats", String, nullable=False),
+        Column("tier", String, nullable=False),
+        Column("include_sensitive", Boolean, nullable=False),
+        Column("folder", Text, nullable=False),
+        Column("files", Integer, nullable=False),
+    )
+    _indexed(export_log, "exported_at")
+    return md
+
+
+def _m0004_export_log(conn: Connection) -> None:
+    _v4_metadata().create_all(conn)
+
+
 def _m0003_workbook_hash(conn: Connection) -> None:
     """`form_version.content_hash` had held two things: Kobo's own hash (40 hex, sha1) when
     a sync recorded the version, our workbook's sha256 (64 hex) when `deploy` did. The
@@ -279,4 +305,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _m0001_initial),
     Migration(2, "member register", _m0002_member_register),
     Migration(3, "workbook hash of deployed versions", _m0003_workbook_hash),
+    Migration(4, "export log", _m0004_export_log),
 )

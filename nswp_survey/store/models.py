@@ -196,6 +196,25 @@ class SyncRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
 
 
+class ExportLog(SQLModel, table=True):
+    """One `export` run: who wrote which packs, when, and how protected (domain.md §6 asks
+    for an access log). `regions`, `languages` and `formats` are comma-separated codes."""
+
+    __tablename__ = "export_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exported_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    exported_by: str
+    year: int
+    regions: str
+    languages: str
+    formats: str
+    tier: str
+    include_sensitive: bool
+    folder: str = Field(sa_type=Text)
+    files: int
+
+
 class SchemaVersion(SQLModel, table=True):
     """One applied migration."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import stat
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from nswp_survey.errors import ExportError
 from nswp_survey.export import SENSITIVE_LINE, build_pack, load_export_form
 from nswp_survey.export.sections import SECTIONS
 from nswp_survey.indicators import compute_indicators, load_frames
+from nswp_survey.store import last_exports, make_engine, transaction
 
 SHEETS = [
     "cover",
@@ -223,3 +225,30 @@ def test_sensitive_fields_never_go_into_a_public_pack(export_engine, export_cata
         build_pack(
             export_engine, export_catalogue, frames, form, 2025, "africa", include_sensitive=True
         )
+
+
+def test_every_export_is_in_the_export_log(tmp_path: Path, export_db: Path) -> None:
+    db = tmp_path / "log.db"
+    shutil.copy(export_db, db)
+    config = tmp_path / "nswp.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    public = run(config, out, "--region", "africa", "--lang", "fr", "--format", "xlsx")
+    assert public.exit_code == 0, public.output
+    internal = run(config, out, "--region", "all", "--lang", "en", "--include-sensitive")
+    assert internal.exit_code == 0, internal.output
+    engine = make_engine(f"sqlite:///{db}")
+    with transaction(engine) as conn:
+        newest, older = last_exports(conn)[:2]
+    engine.dispose()
+    assert (older.regions, older.languages, older.formats, older.tier) == (
+        "africa", "fr", "xlsx", "public",
+    )  # fmt: skip
+    assert (older.include_sensitive, older.files, older.year) == (False, 1, 2025)
+    assert newest.regions == "africa,asia_pacific,europe,lac,nac,global"
+    written = len([p for p in out.rglob("*") if p.is_file()]) - 1  # all but the first xlsx
+    assert (newest.tier, newest.include_sensitive, newest.files) == ("internal", True, written)
+    assert newest.folder == str(out.resolve()) and newest.exported_by
+    listed = CliRunner().invoke(cli, ["--config", str(config), "export-log"])
+    assert listed.exit_code == 0, listed.output
+    assert "internal" in listed.output and "africa, asia_pacific" in listed.output
