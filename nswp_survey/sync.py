@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -267,10 +267,17 @@ def _reconcile(
                     changed.append(sub.id)
             advance(len(page.results))
     counts = UpsertCounts()
-    for start in range(0, len(changed), REFETCH_CHUNK):
-        chunk = changed[start : start + REFETCH_CHUNK]
-        subs = client.submissions.iter_submissions(uid, query={"_id": {"$in": chunk}})
-        counts += commit_page(engine, uid, [to_row(s) for s in subs], None, run_id=result.run_id)
+
+    def refetched() -> Iterator[list[SubmissionRow]]:
+        for start in range(0, len(changed), REFETCH_CHUNK):
+            chunk = changed[start : start + REFETCH_CHUNK]
+            subs = client.submissions.iter_submissions(uid, query={"_id": {"$in": chunk}})
+            yield [to_row(s) for s in subs]
+
+    # as in _pull: the next chunk downloads while this one is stored
+    with closing(prefetch(refetched())) as batches:
+        for rows in batches:
+            counts += commit_page(engine, uid, rows, None, run_id=result.run_id)
     with transaction(engine) as conn:
         deleted = tombstone_missing(conn, uid, present)
     log.info("reconciled %s: %d re-fetched, %d tombstoned", uid, len(changed), deleted)
