@@ -69,7 +69,9 @@ def demo(app: AppContext, seed: int, database: str, exports: str, as_of: datetim
     out_console.print(table)
     click.echo(coverage.summary())
     for pack in result.packs:
-        click.echo(f"regional pack: {pack}")
+        report = pack.with_suffix(".html")
+        shown = f"{pack} (report: {report.name})" if report.exists() else str(pack)
+        click.echo(f"regional pack: {shown}")
     click.echo(
         f"demo ok: {result.simulated.posted} answers posted, {result.first_sync.new} synced; "
         f"then {result.second_sync.updated} updated and {result.second_sync.deleted} deleted; "

@@ -63,4 +63,4 @@ def test_demo_command_reports_coverage(tmp_path: Path) -> None:
     assert "survey year 2025: 18 of 25 active members answered (72.0%)" in result.output
     assert database.exists()
     assert "regional pack: " in result.output
-    assert "nswp-global-2025-en.xlsx" in result.output
+    assert "nswp-global-2025-en.xlsx (report: nswp-global-2025-en.html)" in result.output
