@@ -68,11 +68,10 @@ YEAR_2024 = [
 # fmt: on
 
 
-@pytest.fixture(scope="session")
-def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The survey year in SQLite, with the form version's content (nswp_sensitive) stored."""
-    path = tmp_path_factory.mktemp("export") / "nswp.db"
-    engine = data.store_fixture(path)
+def store_export_fixture(where: Path | str) -> Engine:
+    """The survey years in a database (SQLite file or PostgreSQL URL), with the form
+    version's content (nswp_sensitive) stored."""
+    engine = data.store_fixture(where)
     commit_page(engine, data.ASSET, YEAR_2024, None)
     with transaction(engine) as conn:
         record_form_version(
@@ -82,7 +81,14 @@ def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             content=content_from_xlsx(FORM),
             date_deployed=datetime(2025, 12, 1, tzinfo=UTC),
         )
-    engine.dispose()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The survey years in SQLite."""
+    path = tmp_path_factory.mktemp("export") / "nswp.db"
+    store_export_fixture(path).dispose()
     return path
 
 
