@@ -102,6 +102,8 @@ class SyncSettings:
     cron: str | None = None
     overlap: int = 1000
     reconcile_every: int = 24
+    # download attachment files into this folder (owner-only) after each sync; None: don't
+    attachments_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.interval_minutes < 1:

@@ -19,16 +19,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import chain
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine
 
-from nswp_survey.errors import NswpError, SyncError
+from nswp_survey.errors import KoboError, NswpError, SyncError
 from nswp_survey.kobo import KoboClient
-from nswp_survey.kobo.models import Submission
+from nswp_survey.kobo.models import Attachment, Submission
 from nswp_survey.prefetch import prefetch
 from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.store import (
     AttachmentRow,
+    PendingAttachment,
     SubmissionRow,
     UpsertCounts,
     acquire_sync_lock,
@@ -38,8 +40,10 @@ from nswp_survey.store import (
     last_runs,
     load_fingerprints,
     load_form_versions,
+    load_pending_attachments,
     load_sync_state,
     record_form_version,
+    set_attachment_file,
     start_run,
     tombstone_missing,
     transaction,
@@ -62,6 +66,7 @@ class SyncOptions:
     reconcile_every: int = 24
     page_size: int | None = None
     lock_timeout: float = 0.0
+    attachments_dir: str | None = None  # also download attachment files here (None: don't)
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,18 @@ class SyncResult:
     reconciled: bool = False
     cursor: int | None = None
     seconds: float = 0.0
+    files: int = 0
+    files_failed: int = 0
 
     def summary(self) -> str:
         sweep = ", reconciled" if self.reconciled else ""
+        files = f", {self.files} file(s) downloaded" if self.files else ""
+        if self.files_failed:
+            files += f", {self.files_failed} file(s) not downloaded (retried next sync)"
         return (
             f"{self.asset_uid}: {self.new} new, {self.updated} updated, {self.deleted} deleted, "
-            f"{self.unchanged} unchanged in {self.pages} page(s){sweep}, {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged in {self.pages} page(s){sweep}{files}, "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -150,6 +161,11 @@ def sync_form(
         result = _pull(client, engine, result, options, progress)
         if _should_reconcile(engine, asset_uid, options):
             result = _reconcile(client, engine, result, options, progress)
+        if options.attachments_dir:
+            done, failed = download_attachments(
+                client, engine, asset_uid, Path(options.attachments_dir), progress=progress
+            )
+            result = replace(result, files=done, files_failed=failed)
     except NswpError as err:
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=str(err))
@@ -288,3 +304,63 @@ def _reconcile(
         deleted=result.deleted + deleted,
         reconciled=True,
     )
+
+
+def download_attachments(
+    client: KoboClient,
+    engine: Engine,
+    asset_uid: str,
+    folder: Path,
+    *,
+    progress: ProgressFactory = no_progress,
+) -> tuple[int, int]:
+    """Download the form's attachment files not saved yet; (downloaded, failed).
+
+    Files go to `<folder>/<asset_uid>/<_id>/<attachment uid>-<name>`, folders 0700 and files
+    0600. Each file is recorded once it is whole (written to a `.part` file, then renamed),
+    so a sync killed mid-download fetches it again next time. A file the server will not give
+    (gone, refused) is logged and left for the next sync; it does not fail the sync.
+    """
+    with transaction(engine) as conn:
+        pending = load_pending_attachments(conn, asset_uid)
+    done = failed = 0
+    if not pending:
+        return done, failed
+    with progress(f"Downloading files of {asset_uid}", len(pending)) as advance:
+        for item in pending:
+            dest = _private_dir(folder, asset_uid, str(item.kobo_id)) / _file_name(item)
+            try:
+                client.submissions.download_attachment(_as_kobo(item), dest)
+            except KoboError as err:
+                failed += 1
+                log.warning("file %s of submission %s not downloaded: %s", item.uid,
+                            item.kobo_id, err)  # fmt: skip
+            else:
+                with transaction(engine) as conn:
+                    set_attachment_file(conn, item.id, str(dest))
+                done += 1
+            advance(1)
+    return done, failed
+
+
+def _private_dir(root: Path, *parts: str) -> Path:
+    """`root/parts...`, every folder made here owner-only (0700)."""
+    path = root
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in parts:
+        path = path / part
+        path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def _file_name(item: PendingAttachment) -> str:
+    """`<uid>-<name>`: the uid keeps two files of one submission apart; the name loses any
+    folder part and any character a file system could take as a path."""
+    name = PurePosixPath(item.filename.replace("\\", "/")).name or "file"
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip(".")
+    return f"{item.uid}-{safe or 'file'}"
+
+
+def _as_kobo(item: PendingAttachment) -> Attachment:
+    name = PurePosixPath(item.filename).name
+    return Attachment(item.uid, item.filename, name, None, item.download_url, None, False, {})

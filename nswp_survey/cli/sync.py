@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -24,6 +25,7 @@ from nswp_survey.console import out_console, progress_bar, progress_enabled
 def _sync_options(settings: Settings, **overrides: Any) -> Any:
     from nswp_survey.sync import SyncOptions
 
+    overrides.setdefault("attachments_dir", settings.sync.attachments_dir)
     return SyncOptions(
         overlap=settings.sync.overlap,
         reconcile_every=settings.sync.reconcile_every,
@@ -43,9 +45,21 @@ def _sync_options(settings: Settings, **overrides: Any) -> Any:
 @click.option(
     "--wait", default=0.0, show_default=True, help="Seconds to wait if another sync is running."
 )
+@click.option(
+    "--attachments",
+    "attachments_dir",
+    type=click.Path(file_okay=False),
+    help="Also download attachment files into this folder, owner-only "
+    "(default: sync.attachments_dir).",
+)
 @click.pass_context
 def sync(
-    ctx: click.Context, full: bool, reconcile: bool | None, assets_: tuple[str, ...], wait: float
+    ctx: click.Context,
+    full: bool,
+    reconcile: bool | None,
+    assets_: tuple[str, ...],
+    wait: float,
+    attachments_dir: str | None,
 ) -> None:
     """Pull new, edited and deleted submissions from Kobo into the database.
 
@@ -69,6 +83,8 @@ def sync(
     settings = app.settings()
     require_token(settings)
     options = _sync_options(settings, full=full, reconcile=reconcile, lock_timeout=wait)
+    if attachments_dir:
+        options = replace(options, attachments_dir=attachments_dir)
     engine = open_store(settings)
     bar = partial(progress_bar, enabled=progress_enabled(app.quiet))
     forms = forms_on_server(settings, engine, assets_)
