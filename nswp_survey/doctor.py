@@ -50,8 +50,29 @@ def run_checks(config_path: str | None) -> list[Check]:
         check_token(settings),
         *check_server(settings),
         check_database(settings),
+        *check_folders(settings),
         check_java(),
     ]
+    return checks
+
+
+def check_folders(settings: Settings) -> list[Check]:
+    """The export folder, and the attachments folder when set, must be owner-only."""
+    folders = [("exports", settings.export.dir)]
+    if settings.sync.attachments_dir:
+        folders.append(("attachments", settings.sync.attachments_dir))
+    checks = []
+    for name, folder in folders:
+        path = Path(folder)
+        if not path.exists():
+            checks.append(Check(name, "ok", f"{path} will be created owner-only"))
+            continue
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            fix = f"chmod 700 {path} (and its subfolders)"
+            checks.append(Check(name, "fail", f"{path} is open to others (mode {mode:o})", fix))
+        else:
+            checks.append(Check(name, "ok", f"{path} is owner-only"))
     return checks
 
 

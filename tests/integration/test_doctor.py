@@ -72,3 +72,23 @@ def test_doctor_reports_a_broken_config_instead_of_crashing(tmp_path: Path) -> N
     checks = run_checks(str(config))
     assert [(c.name, c.status) for c in checks] == [("configuration", "fail")]
     assert "NSWP_KOBO_TOKEN" in checks[0].detail
+
+
+def test_folders_open_to_others_fail_with_the_fix(tmp_path: Path) -> None:
+    exports, files = tmp_path / "exports", tmp_path / "files"
+    exports.mkdir(mode=0o755)
+    exports.chmod(0o755)
+    files.mkdir(mode=0o700)
+    config = tmp_path / "nswp.toml"
+    config.write_text(
+        f'[sync]\nattachments_dir = "{files}"\n[export]\ndir = "{exports}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path}/n.db"\n',
+        encoding="utf-8",
+    )
+    checks = {c.name: c for c in run_checks(str(config))}
+    assert checks["exports"].status == "fail"
+    assert "mode 755" in checks["exports"].detail and "chmod 700" in checks["exports"].fix
+    assert checks["attachments"].status == "ok"
+    exports.chmod(0o700)
+    again = {c.name: c for c in run_checks(str(config))}
+    assert again["exports"].status == "ok"
