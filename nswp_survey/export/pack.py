@@ -216,19 +216,14 @@ def build_pack(
     if scope:
         responses = responses[responses.get("region", pd.Series(index=responses.index)).eq(scope)]
     law = frames.law[frames.law["submission_id"].isin(responses["submission_id"])]
-    indicators, pack.suppressed = indicator_table(
-        results,
-        public=public,
-        min_cell=min_cell,
-        min_cell_high=rules.min_cell_high,
-        high=rules.high,
-    )
+    indicators, pack.suppressed = indicator_table(results, rules)
     # sections: the same indicators region-wide, by their own categories only
     overall = compute_indicators(frames, catalogue, year, scope, (), lang=lang,
                                  ids=section_ids(catalogue))  # fmt: skip
     section_cells = controlled_cells(overall, rules)
     pack.suppressed += hidden_breakdowns(section_cells)
-    matrix, areas = law_matrix(law_changes(law, public=public), form, lang)
+    changes = law_changes(law, public=public)  # de-duplicated once, for the table and matrix
+    matrix, areas = law_matrix(changes, form, lang)
     heat = service_coverage(responses, form, lang, by=by[0], rules=rules)
     pack.suppressed += heat.hidden
     series, hidden = time_series(frames, catalogue, year, scope, rules, lang)
@@ -261,7 +256,7 @@ def build_pack(
     pack.tables = {
         "cover": cover,
         "indicators": indicators,
-        "law_changes": law_table(law, form, lang, public=public),
+        "law_changes": law_table(changes, form, lang),
         "law_matrix": matrix,
         "service_coverage": heat.table,
         **section_tables(section_cells, catalogue),

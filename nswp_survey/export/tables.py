@@ -16,7 +16,7 @@ place this happens: the indicator table, the section tables (sections.py) and th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,15 +161,9 @@ def _protect_total(group: list[Cell]) -> list[Cell]:
 
 
 def indicator_table(
-    results: Sequence[IndicatorResult],
-    *,
-    public: bool,
-    min_cell: int,
-    min_cell_high: int = 5,
-    high: Collection[str] = (),
+    results: Sequence[IndicatorResult], rules: Disclosure
 ) -> tuple[pd.DataFrame, int]:
     """One row per headline and per breakdown cell; and how many cells were suppressed."""
-    rules = Disclosure(public, min_cell, min_cell_high, frozenset(high))
     cells = controlled_cells(results, rules)
     rows = [
         [c.id, c.title, c.breakdown, c.value, c.numerator, c.denominator, c.n, c.note]
@@ -229,8 +223,9 @@ def law_changes(law: pd.DataFrame, *, public: bool) -> list[LawChange]:
     return out
 
 
-def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -> pd.DataFrame:
-    """One row per de-duplicated change, labelled in `lang` (law_changes' rule for country)."""
+def law_table(changes: Sequence[LawChange], form: ExportForm, lang: str) -> pd.DataFrame:
+    """One row per de-duplicated change (from `law_changes`, which applies the tier's rule
+    for the country), labelled in `lang`."""
     label = form.schema.field_label
     rows = [
         {
@@ -242,7 +237,7 @@ def law_table(law: pd.DataFrame, form: ExportForm, lang: str, *, public: bool) -
             "public_source": change.source,
             "reports": change.reports,
         }
-        for change in law_changes(law, public=public)
+        for change in changes
     ]
     return pd.DataFrame(rows, columns=LAW_COLUMNS)
 
