@@ -27,6 +27,7 @@ from nswp_survey.errors import KoboError, NswpError, SyncError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.kobo.models import Attachment, Submission
 from nswp_survey.prefetch import prefetch
+from nswp_survey.private import private_dir
 from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.store import (
     AttachmentRow,
@@ -328,7 +329,7 @@ def download_attachments(
         return done, failed
     with progress(f"Downloading files of {asset_uid}", len(pending)) as advance:
         for item in pending:
-            dest = _private_dir(folder, asset_uid, str(item.kobo_id)) / _file_name(item)
+            dest = private_dir(folder, asset_uid, str(item.kobo_id)) / _file_name(item)
             try:
                 client.submissions.download_attachment(_as_kobo(item), dest)
             except KoboError as err:
@@ -341,16 +342,6 @@ def download_attachments(
                 done += 1
             advance(1)
     return done, failed
-
-
-def _private_dir(root: Path, *parts: str) -> Path:
-    """`root/parts...`, every folder made here owner-only (0700)."""
-    path = root
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for part in parts:
-        path = path / part
-        path.mkdir(mode=0o700, exist_ok=True)
-    return path
 
 
 def _file_name(item: PendingAttachment) -> str:

@@ -23,15 +23,16 @@ ALLOWED: dict[str, set[str]] = {
     "sandbox": set(),
     "progress": set(),
     "prefetch": set(),
+    "private": set(),
     "store": {"config", "errors"},
-    "sync": {"errors", "kobo", "store", "prefetch", "progress"},
+    "sync": {"errors", "kobo", "store", "prefetch", "private", "progress"},
     "scheduler": {"config", "errors"},
     "register": {"config", "errors", "store"},
     "deploy": {"errors", "forms", "kobo", "store"},
     "simulate": {"errors", "forms", "kobo", "progress", "synthetic"},
     "synthetic": {"forms"},
     "indicators": {"config", "errors", "store", "register"},
-    "export": {"config", "errors", "store", "register", "indicators"},
+    "export": {"config", "errors", "store", "register", "indicators", "private"},
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}

@@ -40,10 +40,11 @@ from nswp_survey.export.i18n import (
     section_title,
 )
 from nswp_survey.export.matrix import SYMBOLS
-from nswp_survey.export.pack import SENSITIVE_LINE, Pack, write_private
+from nswp_survey.export.pack import SENSITIVE_LINE, Pack
 from nswp_survey.export.sections import SECTIONS
 from nswp_survey.export.tables import SECONDARY
 from nswp_survey.indicators.results import PERCENT_KINDS
+from nswp_survey.private import write_private
 
 FONTS = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '

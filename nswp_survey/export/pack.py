@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +58,7 @@ from nswp_survey.export.tables import (
 )
 from nswp_survey.export.withhold import withhold_countries
 from nswp_survey.indicators import Catalogue, Frames, compute_indicators
+from nswp_survey.private import private_dir, write_private
 from nswp_survey.register import compute_coverage
 from nswp_survey.register.codes import LANGUAGES, REGIONS
 
@@ -291,26 +290,6 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
-
-
-def write_private(target: Path, write: Any) -> Path:
-    """Write through `write(tmp_path)` to a 0600 temporary file, then rename it to `target`."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
 def _rows(table: pd.DataFrame) -> list[list[Any]]:
     return [[_cell(v) for v in row] for row in table.itertuples(index=False, name=None)]
 
@@ -329,7 +308,7 @@ def write_xlsx(pack: Pack, path: Path) -> Path:
 
 
 def write_csvs(pack: Pack, folder: Path) -> list[Path]:
-    _private_dir(folder)
+    private_dir(folder)
     written = []
     for name, table in pack.tables.items():
 
@@ -347,9 +326,7 @@ def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMA
     """The pack's files under `<out_dir>/<year>/<region>/`; returns the paths written."""
     if unknown := [f for f in formats if f not in FORMATS]:
         raise ExportError(f"unknown format {', '.join(unknown)}; valid: {', '.join(FORMATS)}")
-    _private_dir(Path(out_dir))
-    _private_dir(Path(out_dir) / str(pack.year))
-    folder = _private_dir(Path(out_dir) / str(pack.year) / pack.region)
+    folder = private_dir(Path(out_dir), str(pack.year), pack.region)
     written: list[Path] = []
     if "xlsx" in formats:
         written.append(write_xlsx(pack, folder / f"{pack.stem}.xlsx"))

@@ -1,0 +1,43 @@
+"""Owner-only folders and files: what the tool writes from the data never opens to others.
+
+Exports and downloaded attachments concern a criminalised population, so every folder the
+tool makes for them is 0700 and every file 0600, whatever the umask; a file appears whole
+or not at all (written to a private temporary file, then renamed).
+
+Example:
+    folder = private_dir(Path("exports"), "2025", "africa")
+    write_private(folder / "table.csv", lambda tmp: tmp.write_text("a,b\\n"))
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def private_dir(root: Path, *parts: str) -> Path:
+    """`root/parts...`, each level created if missing and made owner-only (0700)."""
+    levels = [Path(root)]
+    for part in parts:
+        levels.append(levels[-1] / part)
+    for level in levels:
+        level.mkdir(mode=0o700, parents=True, exist_ok=True)
+        level.chmod(0o700)  # an existing folder open to others is made private again
+    return levels[-1]
+
+
+def write_private(target: Path, write: Callable[[Path], Any]) -> Path:
+    """Write through `write(tmp_path)` to a 0600 temporary file, then rename it to `target`."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
