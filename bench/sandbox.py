@@ -45,6 +45,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="submissions to seed")
     args = parser.parse_args()
+    if args.n < 2000:
+        parser.error("--n must be at least 2000: three 1000-record pages are timed")
     with SandboxServer() as server:
         session = requests.Session()
         session.headers["Authorization"] = f"Token {server.token}"

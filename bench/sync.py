@@ -9,7 +9,11 @@ Prints, for one run on this machine:
 - a sync with nothing new: data requests made and seconds;
 - a reconciliation sweep over all N: seconds;
 - the small full sync again with `--latency` seconds added to each server answer (as a real
-  server's pages take time): its ratio to the floor at that latency.
+  server's pages take time): its ratio to the floor at that latency;
+- where a full sync's time goes, each part measured alone: the client's pages (GET, decode,
+  Submission objects), the Python preparation of the rows (to_row, flattening into answers,
+  hashing, raw JSON text), and the database engine alone (the full sync's own rows, already
+  built, inserted into the real schema one page a transaction).
 The sandbox runs in this process; each sync runs in a child process so its memory is its own.
 """
 
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,6 +36,9 @@ from nswp_survey.config import KoboSettings
 from nswp_survey.forms.xform import build_instance, load_xform
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import Faults, SandboxServer
+from nswp_survey.store import content_hash, flatten_submission, make_engine, migrate
+from nswp_survey.store.rows import dump_json
+from nswp_survey.sync import to_row
 from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
 CHILD = """
@@ -86,6 +94,63 @@ def floor_seconds(server: SandboxServer, asset_uid: str) -> tuple[float, int]:
         if body["next"] is None:
             break
     return time.perf_counter() - start, pages
+
+
+def client_and_prep_seconds(server: SandboxServer, asset_uid: str) -> tuple[float, float]:
+    """(seconds to page through the client alone, seconds of row preparation on those pages)."""
+    settings = KoboSettings(url=server.url, token=server.token, page_size=1000)
+    prep = 0.0
+    start = time.perf_counter()
+    with KoboClient(settings) as client:
+        for page in client.submissions.iter_keyset_pages(asset_uid):
+            t = time.perf_counter()
+            for sub in page.results:
+                row = to_row(sub)
+                flatten_submission(row.raw)
+                content_hash(row.raw)
+                dump_json(row.raw)
+            prep += time.perf_counter() - t
+    return time.perf_counter() - start - prep, prep
+
+
+# What the sync writes, in the order it writes it (parents first).
+STORED_TABLES = ("submission", "repeat_row", "answer")
+
+
+def database_seconds(synced: Path, target: Path) -> float:
+    """Insert the rows of a synced database into a fresh one with the real schema, one page
+    (1000 submissions) a transaction, with the store's pragmas; only the inserts are timed."""
+    migrate(make_engine(f"sqlite:///{target}"))
+    source = sqlite3.connect(synced)
+    dest = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        dest.execute(f"PRAGMA {pragma}")
+    tables = ("form", *STORED_TABLES)
+    columns = {t: [r[1] for r in source.execute(f"PRAGMA table_info({t})")] for t in tables}
+    forms = source.execute(f"SELECT {', '.join(columns['form'])} FROM form").fetchall()
+    marks = ", ".join("?" * len(columns["form"]))
+    dest.executemany(f"INSERT INTO form VALUES ({marks})", forms)  # (untimed)
+    top = source.execute("SELECT max(id) FROM submission").fetchone()[0]
+    owner = {"submission": "id", "repeat_row": "submission_id", "answer": "submission_id"}
+    seconds = 0.0
+    for low in range(0, top, 1000):
+        page = {
+            t: source.execute(
+                f"SELECT {', '.join(columns[t])} FROM {t} WHERE {owner[t]} > ? AND {owner[t]} <= ?"
+                " ORDER BY id",
+                (low, low + 1000),
+            ).fetchall()
+            for t in STORED_TABLES
+        }
+        t = time.perf_counter()
+        dest.execute("BEGIN IMMEDIATE")
+        for table in STORED_TABLES:
+            marks = ", ".join("?" * len(columns[table]))
+            names = ", ".join(columns[table])
+            dest.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", page[table])
+        dest.execute("COMMIT")
+        seconds += time.perf_counter() - t
+    return seconds
 
 
 def child_sync(server: SandboxServer, asset_uid: str, db: Path, reconcile: bool) -> dict:
@@ -145,10 +210,21 @@ def main() -> None:
             f"{slow['seconds'] / slow_floor:.2f}x the floor"
         )
         server.injector.configure(Faults())
+
+        client, prep = client_and_prep_seconds(server, big)
+        database = database_seconds(workdir / "big.db", workdir / "copy.db")
+        print(f"where the full sync's time goes, each part alone ({args.n:,}):")
+        for name, seconds in (
+            ("client pages (GET, decode, Submission objects)", client),
+            ("row preparation (to_row, answers, hash, JSON text)", prep),
+            ("database engine alone (built rows into the schema)", database),
+        ):
+            print(f"  {name}: {seconds:.2f} s = {seconds / floor:.2f}x the floor")
+        print(f"  sum {client + prep + database:.2f} s; the sync overlaps the next page's download")
     db_size = (workdir / "big.db").stat().st_size / 2**20
     print(f"database size for {args.n:,}: {db_size:.0f} MiB ({workdir})")
     if os.environ.get("NSWP_BENCH_KEEP") != "1":
-        for path in workdir.iterdir():
+        for path in workdir.iterdir():  # (the databases and their -wal / -shm files)
             path.unlink()
         workdir.rmdir()
 
