@@ -220,7 +220,7 @@ def _heat(pack: Pack) -> str:
     )
     hidden = next((v for v in table[groups].to_numpy().ravel() if isinstance(v, str)), None)
     if hidden:  # the grey cells say why they are empty, in words too
-        said = words(lang)["suppressed"].format(n=hidden.removeprefix("<"))
+        said = phrase("coverage_hidden", lang).format(n=hidden.removeprefix("<"))
         legend += f'<li><span class="heat hx">{escape(hidden)}</span> {escape(said)}</li>'
     return (
         f'<p class="note">{escape(phrase("coverage_legend", lang))}</p>'

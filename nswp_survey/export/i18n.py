@@ -201,6 +201,16 @@ PHRASES: dict[str, Phrase] = {
                         "Part des répondants offrant le service",
                         "Proporción de quienes respondieron que ofrecen el servicio",
                         "Доля ответивших, предоставляющих услугу", "提供该服务的回复者比例"),
+    # {n}: the floor; a heat cell is hidden for few respondents or few offering the service
+    "coverage_hidden": ("hidden: fewer than {n} organisations answered there, or fewer than "
+                        "{n} offer the service",
+                        "masqué : moins de {n} organisations y ont répondu, ou moins de {n} "
+                        "offrent le service",
+                        "oculto: allí respondieron menos de {n} organizaciones, o menos de {n} "
+                        "ofrecen el servicio",
+                        "скрыто: там ответили менее {n} организаций или менее {n} "
+                        "предоставляют услугу",
+                        "已隐藏：该地回复的组织少于{n}个，或提供该服务的组织少于{n}个"),
     "yes": ("yes", "oui", "sí", "да", "是"),
     "no": ("no", "non", "no", "нет", "否"),
 }

@@ -189,4 +189,7 @@ def test_heat_map_cells_are_shaded_and_show_the_share(build) -> None:
 def test_suppressed_heat_cells_are_grey_and_explained(build) -> None:
     seen = heat(render_html(build()))
     assert set(seen.cells) == {("heat hx", "<3")}
-    assert seen.legend[-1].startswith("<3 A cell shown as “<3” counts fewer than 3")
+    assert seen.legend[-1] == (
+        "<3 hidden: fewer than 3 organisations answered there, or fewer than 3 offer the service"
+    )
+    assert "“x”" not in seen.legend[-1]  # no complementary cells in the heat map
