@@ -225,7 +225,7 @@ def build_pack(
     matrix, areas = law_matrix(changes, form, lang)
     heat = service_coverage(responses, form, lang, by=by[0], rules=rules)
     pack.suppressed += heat.hidden
-    series, hidden = time_series(frames, catalogue, year, scope, rules, lang)
+    series, hidden = time_series(frames, catalogue, year, scope, rules, lang, results)
     pack.suppressed += hidden
     pack.labels = {
         "law_matrix": areas,

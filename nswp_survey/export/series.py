@@ -21,7 +21,7 @@ import pandas as pd
 
 from nswp_survey.export.i18n import cover_label
 from nswp_survey.export.tables import Cell, Disclosure, controlled_cells
-from nswp_survey.indicators import Catalogue, Frames, compute_indicators
+from nswp_survey.indicators import Catalogue, Frames, IndicatorResult, compute_indicators
 
 RESPONSES_ROW = "responses"
 # What the Board follows from year to year. Shares of organisations (and two counts of
@@ -79,9 +79,14 @@ def year_figures(
     scope: str | None,
     rules: Disclosure,
     lang: str,
+    computed: Sequence[IndicatorResult] = (),
 ) -> YearFigures:
+    """`computed`: the year's results if the caller has them (any breakdown: only each
+    headline figure is read), else they are computed here."""
     ids = headline_ids(catalogue)
-    results = compute_indicators(frames, catalogue, year, scope, (), lang=lang, ids=ids)
+    results = [r for r in computed if r.id in ids] or compute_indicators(
+        frames, catalogue, year, scope, (), lang=lang, ids=ids
+    )
     cells = {c.id: c for c in controlled_cells(results, rules) if not c.keys}
     return YearFigures(year, _responses(frames, year, scope), cells)
 
@@ -105,14 +110,17 @@ def time_series(
     scope: str | None,
     rules: Disclosure,
     lang: str,
+    current: Sequence[IndicatorResult] = (),
 ) -> tuple[pd.DataFrame, int]:
     """(the table, suppressed cells of the earlier years).
 
     The pack year's cells are the indicator sheet's headlines again, so they are counted
-    there only (as the sections' headlines are).
+    there only (as the sections' headlines are); `current`: the indicator sheet's results,
+    so that they are not computed twice.
     """
     figures = [
-        year_figures(frames, catalogue, y, scope, rules, lang) for y in series_years(frames, year)
+        year_figures(frames, catalogue, y, scope, rules, lang, current if y == year else ())
+        for y in series_years(frames, year)
     ]
     hidden = sum(c.hidden for f in figures if f.year != year for c in f.cells.values())
     return series_table(figures, headline_ids(catalogue), lang), hidden

@@ -20,8 +20,9 @@ from nswp_survey.export import build_pack
 from nswp_survey.export.figures import series_figures
 from nswp_survey.export.html import render_html
 from nswp_survey.export.i18n import column_label, section_title
-from nswp_survey.export.series import HEADLINE_IDS, headline_ids
-from nswp_survey.indicators import load_frames
+from nswp_survey.export.series import HEADLINE_IDS, headline_ids, time_series
+from nswp_survey.export.tables import Disclosure
+from nswp_survey.indicators import compute_indicators, load_frames
 
 
 def by_id(table) -> dict[str, dict]:
@@ -194,3 +195,20 @@ def test_one_year_only_shows_a_single_column_and_no_chart(
     assert seen.headings["time_series"] == "Headline indicators over the years"
     assert seen.headers["time_series"] == ["ID", "Indicator", "2025"]
     assert "time_series" not in seen.charts
+
+
+@pytest.mark.parametrize(("region", "by"), [("africa", ("country",)), ("global", ("region",))])
+@pytest.mark.parametrize("public", [True, False])
+def test_the_pack_years_results_are_reused_not_recomputed(
+    export_catalogue, all_years, region, by, public
+) -> None:
+    # build_pack hands its by-country results over; their headline figures must give the
+    # same table as computing the year region-wide afresh
+    rules = Disclosure(public)
+    scope = None if region == "global" else region
+    current = compute_indicators(all_years, export_catalogue, 2025, scope, by)
+    reused = time_series(all_years, export_catalogue, 2025, scope, rules, "en", current)
+    afresh = time_series(all_years, export_catalogue, 2025, scope, rules, "en")
+    assert reused[1] == afresh[1]
+    assert reused[0].equals(afresh[0])
+    assert reused[0]["2025"].notna().sum() >= 6  # real figures, not two empty tables
