@@ -13,13 +13,17 @@ Prints, for one run on this machine:
 - where a full sync's time goes, each part measured alone: the client's pages (GET, decode,
   Submission objects), the Python preparation of the rows (to_row, flattening into answers,
   hashing, raw JSON text), and the database engine alone (the full sync's own rows, already
-  built, inserted into the real schema one page a transaction).
+  built, inserted into the real schema one page a transaction);
+- with `--postgres`: the full sync and a sync with nothing new into PostgreSQL, on the server
+  named by $NSWP_TEST_PG_URL or else a throwaway one started as the tests start it
+  (tests/pg.py: Debian's postgresql package, fsync off, so a real server is slower).
 The sandbox runs in this process; each sync runs in a child process so its memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -28,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import requests
@@ -41,14 +47,15 @@ from nswp_survey.store.rows import dump_json
 from nswp_survey.sync import to_row
 from nswp_survey.synthetic import PULSE_FORM, pulse_answers
 
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 CHILD = """
 import json, sys, time
 from nswp_survey.config import KoboSettings
 from nswp_survey.kobo import KoboClient
 from nswp_survey.store import make_engine, migrate
 from nswp_survey.sync import SyncOptions, sync_forms
-url, token, asset, db, reconcile = sys.argv[1:6]
-engine = make_engine(f"sqlite:///{db}")
+url, token, asset, db_url, reconcile = sys.argv[1:6]
+engine = make_engine(db_url)
 migrate(engine)
 start = time.perf_counter()
 with KoboClient(KoboSettings(url=url, token=token, page_size=1000)) as client:
@@ -153,13 +160,41 @@ def database_seconds(synced: Path, target: Path) -> float:
     return seconds
 
 
-def child_sync(server: SandboxServer, asset_uid: str, db: Path, reconcile: bool) -> dict:
-    """Run one sync in a child process; returns its figures and its own peak RSS (MiB)."""
-    args = [server.url, server.token, asset_uid, str(db), "1" if reconcile else "0"]
+def child_sync(server: SandboxServer, asset_uid: str, db: Path | str, reconcile: bool) -> dict:
+    """Run one sync in a child process into `db` (a SQLite file, or a database URL); returns
+    its figures and its own peak RSS (MiB)."""
+    db_url = db if isinstance(db, str) else f"sqlite:///{db}"
+    args = [server.url, server.token, asset_uid, db_url, "1" if reconcile else "0"]
     out = subprocess.run(
         [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
     )
     return json.loads(out.stdout)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on $NSWP_TEST_PG_URL's server, or on a throwaway one (tests/pg.py)."""
+    spec = importlib.util.spec_from_file_location("nswp_bench_pg", TESTS / "pg.py")
+    assert spec and spec.loader
+    pg = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pg)
+    given = os.environ.get(pg.PG_URL_ENV, "").strip()
+    with ExitStack() as stack:
+        server = given or stack.enter_context(pg.throwaway_postgres())
+        yield stack.enter_context(pg.fresh_database(server))
+
+
+def postgres_figures(server: SandboxServer, asset_uid: str, count: int, floor: float) -> None:
+    with postgres_database() as url:
+        full = child_sync(server, asset_uid, url, reconcile=False)
+        server.stats.reset()
+        none = child_sync(server, asset_uid, url, reconcile=False)
+    data_requests = server.stats.to_json()["by_kind"].get("data", 0)
+    print(
+        f"PostgreSQL: full sync {count:,}: {full['seconds']:.2f} s = "
+        f"{count / full['seconds']:,.0f} submissions/s, {full['seconds'] / floor:.2f}x the floor; "
+        f"nothing new: {data_requests} data request(s), {none['seconds']:.2f} s"
+    )
 
 
 def main() -> None:
@@ -168,6 +203,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=20_000)
     parser.add_argument(
         "--latency", type=float, default=0.2, help="server latency (s) for the last figure"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also time the full sync into PostgreSQL"
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="nswp-bench-"))
@@ -221,6 +259,8 @@ def main() -> None:
         ):
             print(f"  {name}: {seconds:.2f} s = {seconds / floor:.2f}x the floor")
         print(f"  sum {client + prep + database:.2f} s; the sync overlaps the next page's download")
+        if args.postgres:
+            postgres_figures(server, big, args.n, floor)
     db_size = (workdir / "big.db").stat().st_size / 2**20
     print(f"database size for {args.n:,}: {db_size:.0f} MiB ({workdir})")
     if os.environ.get("NSWP_BENCH_KEEP") != "1":

@@ -6,6 +6,7 @@ what is checked is that every figure line is printed and the counts in it are ri
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -16,22 +17,31 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-def run_bench(name: str, *args: str) -> str:
+def run_bench(name: str, *args: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
-        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=300
+        [sys.executable, str(BENCH / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=None if env is None else {**os.environ, **env},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
-def test_sync_bench_prints_every_figure() -> None:
-    out = run_bench("sync.py", "--n", "300", "--small", "100", "--latency", "0.01")
+def test_sync_bench_prints_every_figure(postgres_server_url: str) -> None:
+    # --postgres on the tests' own server (a fresh database of its own, dropped after)
+    out = run_bench(
+        "sync.py", "--n", "300", "--small", "100", "--latency", "0.01", "--postgres",
+        env={"NSWP_TEST_PG_URL": postgres_server_url},
+    )  # fmt: skip
     assert "floor: GET + JSON-decode 1 pages of 300" in out
     assert re.search(r"full sync 300: [\d.]+ s = [\d,]+ submissions/s, [\d.]+x the floor", out)
     assert "sync with nothing new: 1 data request(s)" in out
     assert "sync + reconciliation sweep over 300" in out
     for part in ("client pages", "row preparation", "database engine alone"):
         assert re.search(rf"  {part} .*: [\d.]+ s = [\d.]+x the floor", out), part
+    assert re.search(r"PostgreSQL: full sync 300: [\d.]+ s = .*nothing new: 1 data request", out)
 
 
 def test_indicators_bench_prints_every_figure() -> None:
@@ -58,4 +68,4 @@ def test_sandbox_bench_refuses_too_few_submissions() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_bench_leftovers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NSWP_BENCH_KEEP", raising=False)
+    monkeypatch.delenv("NSWP_BENCH_KEEP", raising=False)  # the benchmarks remove their files
