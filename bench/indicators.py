@@ -180,7 +180,8 @@ def time_load(raw, law, catalogue, schema, m: int) -> None:
         t4 = time.perf_counter()
         engine.dispose()
     print(
-        f"store    n={m:,}: commit_page {t1 - t0:.1f}s; load_frames {t2 - t1:.2f}s "
+        f"store    n={m:,}: written in {t1 - t0:.1f}s (Kobo JSON built, then commit_page); "
+        f"load_frames {t2 - t1:.2f}s "
         f"({(t2 - t1) / m * 1e6:.0f} µs/submission, ~{(t2 - t1) / m * 100_000:.0f}s per 100,000); "
         f"compute on loaded {t3 - t2:.2f}s"
     )
