@@ -124,6 +124,14 @@ class SyncError(NswpError):
     exit_code = 5
 
 
+class StoreError(NswpError):
+    """Raised when the database cannot be reached or used: a server that is down or refuses
+    the login, a file that is locked too long or cannot be written. Every write is one
+    transaction, so nothing half-written is kept."""
+
+    exit_code = 6
+
+
 class RegisterError(NswpError):
     """Raised when a member register file is refused; `problems` lists them (`row N: ...`).
 

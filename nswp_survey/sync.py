@@ -22,6 +22,7 @@ from itertools import chain
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from nswp_survey.errors import KoboError, NswpError, SyncError
 from nswp_survey.kobo import KoboClient
@@ -36,6 +37,7 @@ from nswp_survey.store import (
     UpsertCounts,
     acquire_sync_lock,
     commit_page,
+    database_error,
     finish_run,
     get_cursor,
     last_runs,
@@ -134,14 +136,24 @@ def sync_forms(
     *,
     progress: ProgressFactory = no_progress,
 ) -> list[SyncResult]:
-    """Sync each form in turn under the one-sync-at-a-time lock."""
+    """Sync each form in turn under the one-sync-at-a-time lock.
+
+    Raises SyncError when a form's run fails (what was committed is kept), StoreError when
+    the database cannot be reached or written (a run marked "running" then shows as
+    interrupted at the next start).
+    """
     if not asset_uids:
         raise SyncError(
             "no form to sync: deploy one with nswp-survey deploy, or set kobo.asset_uids in "
             "the configuration"
         )
-    with acquire_sync_lock(engine, timeout=options.lock_timeout):
-        return [sync_form(client, engine, uid, options, progress=progress) for uid in asset_uids]
+    try:
+        with acquire_sync_lock(engine, timeout=options.lock_timeout):
+            return [
+                sync_form(client, engine, uid, options, progress=progress) for uid in asset_uids
+            ]
+    except DBAPIError as err:  # the database went away mid-run; committed pages are kept
+        raise database_error(err, engine.url) from err
 
 
 def sync_form(

@@ -9,6 +9,7 @@ from nswp_survey.errors import (
     KoboAuthError,
     KoboHTTPError,
     NswpError,
+    StoreError,
     SyncError,
     redact_text,
     redact_url,
@@ -57,6 +58,7 @@ def test_error_messages_are_redacted_at_construction() -> None:
         (KoboHTTPError, 3),
         (FormValidationError, 4),
         (SyncError, 5),
+        (StoreError, 6),
     ],
 )
 def test_each_error_class_has_its_exit_code(cls: type[NswpError], code: int) -> None:

@@ -5,7 +5,7 @@ the commands of one area. A module here only composes: the work is in the servic
 
 Exit codes (cron and systemd can tell failures apart):
   0 ok · 1 other error · 2 usage or configuration · 3 Kobo server · 4 form invalid ·
-  5 sync incomplete · 130 interrupted
+  5 sync incomplete · 6 database unavailable · 130 interrupted
 """
 
 from nswp_survey.cli import (  # noqa: F401

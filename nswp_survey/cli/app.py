@@ -2,7 +2,7 @@
 
 Exit codes (cron and systemd can tell failures apart):
   0 ok · 1 other error · 2 usage or configuration · 3 Kobo server · 4 form invalid ·
-  5 sync incomplete · 130 interrupted
+  5 sync incomplete · 6 database unavailable · 130 interrupted
 """
 
 from __future__ import annotations
@@ -51,13 +51,27 @@ class NswpGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NswpError as err:
-            err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
-            for problem in getattr(err, "problems", []):
-                err_console.print(f"  {problem}", highlight=False, soft_wrap=True)
-            ctx.exit(err.exit_code)
+            _fail(ctx, err)
         except KeyboardInterrupt:
             err_console.print("interrupted")
             ctx.exit(130)
+        except Exception as err:
+            # A database that goes away in the middle of a command (a server restart): one
+            # line too. Imported only here, so that `--help` does not load SQLAlchemy.
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(err, DBAPIError):
+                raise
+            from nswp_survey.store import database_error
+
+            _fail(ctx, database_error(err))
+
+
+def _fail(ctx: click.Context, err: NswpError) -> None:
+    err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+    for problem in getattr(err, "problems", []):
+        err_console.print(f"  {problem}", highlight=False, soft_wrap=True)
+    ctx.exit(err.exit_code)
 
 
 @click.group(cls=NswpGroup, context_settings=CONTEXT_SETTINGS)

@@ -27,6 +27,7 @@ from nswp_survey.store.attachments import (
 from nswp_survey.store.db import (
     check_schema,
     current_version,
+    database_error,
     make_engine,
     migrate,
     session_scope,
@@ -83,6 +84,7 @@ __all__ = [
     "commit_page",
     "content_hash",
     "current_version",
+    "database_error",
     "deployed_asset_uids",
     "finish_run",
     "flatten_submission",

@@ -44,11 +44,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session
 
 from nswp_survey.config import DatabaseSettings
-from nswp_survey.errors import ConfigError, NswpError
+from nswp_survey.errors import ConfigError, NswpError, StoreError
 from nswp_survey.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from nswp_survey.store.timestamps import utcnow
 
@@ -195,16 +195,35 @@ def current_version(engine: Engine) -> int:
         return conn.execute(query).scalar_one()
 
 
+def database_error(err: DBAPIError, url: URL | None = None) -> StoreError:
+    """One line for a database failure: which database (password hidden) when known, and
+    the driver's own first line, e.g. "connection refused" or "database is locked"."""
+    text = str(err.orig or err).strip()
+    cause = text.splitlines()[0] if text else type(err).__name__
+    where = f" {url.render_as_string(hide_password=True)}" if url is not None else ""
+    return StoreError(
+        f"the database{where} cannot be used: {cause} (database.url in the configuration)"
+    )
+
+
 def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
     """Apply the migrations not applied yet, in order; return the numbers applied now.
 
     Running it again is a no-op. Safe when several processes start at once (each migration
     is applied under a lock, after re-reading what is applied). Raises NswpError when the
-    database has a migration this version of nswp-survey does not know (it is newer).
+    database has a migration this version of nswp-survey does not know (it is newer), and
+    StoreError when the database cannot be reached or written (every command starts here).
     """
     numbers = [m.version for m in migrations]
     if numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(f"migrations must be numbered 1, 2, 3... in order (got {numbers})")
+    try:
+        return _migrate(engine, migrations, numbers)
+    except DBAPIError as err:
+        raise database_error(err, engine.url) from err
+
+
+def _migrate(engine: Engine, migrations: Sequence[Migration], numbers: list[int]) -> list[int]:
     with transaction(engine) as conn:
         _serialize_migrations(conn)
         SCHEMA_VERSION.create(conn, checkfirst=True)
