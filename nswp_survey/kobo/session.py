@@ -228,9 +228,6 @@ class KoboSession:
                 ) from err
             except RETRYABLE_ERRORS as err:
                 last_cause = describe_exception(err)
-                log.debug(
-                    "%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts
-                )
                 if not (safe or _never_reached_server(err)):
                     raise KoboUnavailableError(
                         f"{method} {shown} failed ({last_cause}) and was not retried because "
@@ -238,7 +235,9 @@ class KoboSession:
                         url=url,
                     ) from err
                 if attempt < attempts:
-                    self._wait(self._backoff(attempt), method, shown, attempt + 1, attempts)
+                    self._wait(
+                        self._backoff(attempt), method, shown, attempt + 1, attempts, last_cause
+                    )
                     continue
                 raise KoboUnavailableError(
                     f"gave up on {method} {shown} after {attempts} attempts; last cause: "
@@ -267,7 +266,7 @@ class KoboSession:
                     if delay is None:
                         delay = self._backoff(attempt)
                     response.close()
-                    self._wait(delay, method, shown, attempt + 1, attempts)
+                    self._wait(delay, method, shown, attempt + 1, attempts, last_cause)
                     continue
                 raise KoboUnavailableError(
                     f"gave up on {method} {shown} after {attempts} attempts; last cause: "
@@ -284,10 +283,7 @@ class KoboSession:
                 last_cause = str(err)
                 if not safe or attempt == attempts:
                     raise KoboResponseError(f"{last_cause}; try again", url=url) from err
-                log.debug(
-                    "%s %s -> %s (attempt %d/%d)", method, shown, last_cause, attempt, attempts
-                )
-                self._wait(self._backoff(attempt), method, shown, attempt + 1, attempts)
+                self._wait(self._backoff(attempt), method, shown, attempt + 1, attempts, last_cause)
             finally:
                 if stream:
                     response.close()
@@ -306,10 +302,15 @@ class KoboSession:
         """GET and return the JSON body."""
         return self.request_json("GET", path_or_url, params=params)
 
-    def _wait(self, seconds: float, method: str, shown: str, attempt: int, attempts: int) -> None:
-        log.debug(
-            "%s %s: waiting %.1f s before attempt %d/%d", method, shown, seconds, attempt, attempts
-        )
+    def _wait(
+        self, seconds: float, method: str, shown: str, attempt: int, attempts: int, cause: str
+    ) -> None:
+        # A warning, so that a terminal does not sit silent through a minute of backoff
+        # against a server that is down (and the scheduler's log shows the flaky nights).
+        log.warning(
+            "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
+            method, shown, cause, seconds, attempt, attempts,
+        )  # fmt: skip
         self._sleep(seconds)
 
     def _backoff(self, attempt: int) -> float:

@@ -440,18 +440,35 @@ def test_post_marked_idempotent_is_retried_on_5xx(client, kobo, sleeps):
     assert len(kobo.calls) == 2
 
 
-def test_each_request_is_logged_at_debug_with_url_status_and_duration(client, kobo, caplog):
+def test_each_request_is_logged_at_debug_and_each_retry_warned(client, kobo, caplog):
     caplog.set_level(logging.DEBUG, logger="nswp_survey.kobo")
     kobo.get(ASSETS, status=503)
     kobo.get(ASSETS, json=PAGE)
     client.session.get_json("/api/v2/assets/", params={"q": "asset_type:survey"})
-    lines = [r.getMessage() for r in caplog.records if r.name == "nswp_survey.kobo.session"]
+    records = [r for r in caplog.records if r.name == "nswp_survey.kobo.session"]
+    lines = [r.getMessage() for r in records]
     assert len(lines) == 3
     assert lines[0].startswith(f"GET {ASSETS} -> 503 in ")
-    assert lines[1] == f"GET {ASSETS}: waiting 1.0 s before attempt 2/4"
+    # the wait is a warning: a terminal at the default level says why it is waiting
+    assert lines[1] == (
+        f"GET {ASSETS}: 503 Service Unavailable; retrying in 1.0 s (attempt 2 of 4)"
+    )
     assert lines[2].startswith(f"GET {ASSETS} -> 200 in ")
     assert lines[2].endswith("ms (attempt 2/4)")
-    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name.startswith("nswp"))
+    levels = [r.levelno for r in records]
+    assert levels == [logging.DEBUG, logging.WARNING, logging.DEBUG]
+
+
+def test_a_server_that_is_down_is_warned_at_each_retry(client, kobo, caplog, sleeps):
+    caplog.set_level(logging.WARNING, logger="nswp_survey.kobo")
+    kobo.get(ASSETS, body=requests.ConnectionError("Connection refused"))
+    kobo.get(ASSETS, body=requests.ConnectionError("Connection refused"))
+    kobo.get(ASSETS, json=PAGE)
+    client.session.get_json("/api/v2/assets/")
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 2 == len(sleeps)
+    assert "Connection refused; retrying in" in warned[0]
+    assert warned[1].endswith("(attempt 3 of 4)")
 
 
 def test_tls_failure_is_not_retried(client, kobo, sleeps):
