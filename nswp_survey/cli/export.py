@@ -8,7 +8,7 @@ import click
 
 from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
 from nswp_survey.cli.indicators import PROJECT, load_checked
-from nswp_survey.console import out_console
+from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import ExportError
 
 
@@ -137,9 +137,16 @@ def export(
             out_console.print(
                 f"{code} ({pack.lang}): {len(written)} files in "
                 f"{written[0].parent if written else target} "
-                f"({pack.tier}, {pack.suppressed} cells suppressed)",
+                f"({pack.tier}, {pack.responses} responses, {pack.suppressed} cells suppressed)",
                 highlight=False,
             )
+    if packs and not any(pack.responses for pack, _written in packs):
+        err_console.print(
+            f"[yellow]warning:[/yellow] no response of survey year {year} is in the database, so "
+            "the packs are empty: run nswp-survey sync first, or check --year",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @cli.command("export-log")

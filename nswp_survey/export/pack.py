@@ -89,6 +89,7 @@ class Pack:
     tier: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     suppressed: int = 0
+    responses: int = 0  # counted responses of the year in the pack's scope
     # labels in the pack's language of codes a table shows as they are, by table name:
     # "law_matrix" (its area columns), "legend" (its direction symbols) and
     # "service_coverage" (its country or region columns)
@@ -214,6 +215,7 @@ def build_pack(
     responses = frames.responses[frames.responses["year"].eq(year)]
     if scope:
         responses = responses[responses.get("region", pd.Series(index=responses.index)).eq(scope)]
+    pack.responses = len(responses)
     law = frames.law[frames.law["submission_id"].isin(responses["submission_id"])]
     indicators, pack.suppressed = indicator_table(results, rules)
     # sections: the same indicators region-wide, by their own categories only

@@ -32,8 +32,9 @@ def status_of(series: pd.Series) -> pd.Series:
 
 def survey_year(raw: pd.DataFrame) -> pd.Series:
     """The reporting year: the form's `survey_year`, else the year before submission."""
-    stated = pd.to_numeric(raw.get("survey_year"), errors="coerce")
-    if stated is None:
+    if "survey_year" in raw:
+        stated = pd.to_numeric(raw["survey_year"], errors="coerce")
+    else:  # (a form version without the question, or no submission at all)
         stated = pd.Series(float("nan"), index=raw.index)
     times = pd.to_datetime(raw["submission_time"], utc=True, errors="coerce")
     return stated.fillna(times.dt.year - 1).astype("Int64")

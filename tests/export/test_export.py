@@ -16,7 +16,7 @@ from nswp_survey.errors import ExportError
 from nswp_survey.export import SENSITIVE_LINE, build_pack, load_export_form
 from nswp_survey.export.sections import SECTIONS
 from nswp_survey.indicators import compute_indicators, load_frames
-from nswp_survey.store import last_exports, make_engine, transaction
+from nswp_survey.store import last_exports, make_engine, migrate, transaction
 
 SHEETS = [
     "cover",
@@ -252,3 +252,23 @@ def test_every_export_is_in_the_export_log(tmp_path: Path, export_db: Path) -> N
     listed = CliRunner().invoke(cli, ["--config", str(config), "export-log"])
     assert listed.exit_code == 0, listed.output
     assert "internal" in listed.output and "africa, asia_pacific" in listed.output
+
+
+def test_the_lines_count_responses_and_an_empty_year_is_warned(
+    config: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run(config, out, "--region", "africa", "--lang", "en", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "(public, 3 responses, " in result.stdout  # S1, S6 and S11 (tests/indicators)
+    assert "warning" not in result.output
+
+    empty = tmp_path / "empty.db"
+    migrate(make_engine(f"sqlite:///{empty}"))
+    blank = tmp_path / "blank.toml"
+    blank.write_text(f'[database]\nurl = "sqlite:///{empty}"\n', encoding="utf-8")
+    result = run(blank, tmp_path / "blank", "--region", "africa", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "(public, 0 responses, 0 cells suppressed)" in result.stdout
+    assert "warning: no response of survey year 2025 is in the database" in result.stderr
+    assert "nswp-survey sync" in result.stderr

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
+from nswp_survey.store import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,3 +106,17 @@ def test_table_headers_follow_the_language(config: Path) -> None:
     header = next(line for line in french.output.splitlines() if "ID" in line)
     assert "Valeur" in header and "Indicateur" in header
     assert "Value" not in header
+
+
+def test_an_empty_database_gives_zero_responses_not_a_crash(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    migrate(make_engine(f"sqlite:///{empty}"))
+    config = tmp_path / "empty.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{empty}"\n', encoding="utf-8")
+    result = run(config, "--year", "2025", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["responses"] == 0
+    got = {item["id"]: item for item in data["indicators"]}
+    assert got["ORG-01"]["value"] is None and got["ORG-01"]["n"] == 0
+    assert got["LAW-02"]["value"] is None  # nothing answered: unknown, not 0
