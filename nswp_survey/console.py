@@ -29,6 +29,8 @@ err_console = Console(stderr=True)
 out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 Advance = Callable[[int], None]
+ISO_TIME = "%Y-%m-%dT%H:%M:%S%z"  # local time with its UTC offset
+LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RedactingFilter(logging.Filter):
@@ -41,11 +43,23 @@ class RedactingFilter(logging.Filter):
 
 
 def configure_logging(verbosity: int) -> None:
-    """-q -> errors only, default -> warnings, -v -> info, -vv -> debug (with HTTP)."""
+    """-q -> errors only, default -> warnings, -v -> info, -vv -> debug (with HTTP).
+
+    On a terminal, rich's columns; otherwise (the scheduler under systemd or cron, a file)
+    one line per record, as log tools expect. Times are ISO 8601 either way.
+    """
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(
+            console=err_console, show_path=False, rich_tracebacks=False, log_time_format=ISO_TIME
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LINE_FORMAT, datefmt=ISO_TIME))
     handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     if verbosity < 2:
         logging.getLogger("urllib3").setLevel(logging.WARNING)
 

@@ -21,6 +21,8 @@ from nswp_survey.cli.app import (
 from nswp_survey.config import Settings
 from nswp_survey.console import out_console, progress_bar, progress_enabled
 
+log = logging.getLogger(__name__)
+
 
 def _sync_options(settings: Settings, **overrides: Any) -> Any:
     from nswp_survey.sync import SyncOptions
@@ -153,5 +155,5 @@ def schedule(app: AppContext) -> None:
         logging.getLogger("nswp_survey").setLevel(min(logging.INFO, logging.root.level))
     scheduler = make_scheduler(settings.sync, job)
     when = settings.sync.cron or f"every {settings.sync.interval_minutes} min"
-    click.echo(f"scheduler started ({when}, UTC); Ctrl-C stops it", err=True)
+    log.info("scheduler started (%s, UTC); Ctrl-C or SIGTERM stops it", when)
     run_scheduler(scheduler)

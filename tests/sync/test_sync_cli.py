@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -141,6 +142,11 @@ def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
     assert "stopping the scheduler" in stderr
     assert "4 new" in stderr
     assert sandbox.token not in stderr
+    # not a terminal (systemd, cron, a file): one line per record, ISO 8601 time first
+    lines = [line for line in stderr.splitlines() if line]
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (DEBUG|INFO|WARNING|ERROR) ")
+    assert lines and all(iso.match(line) for line in lines), stderr
+    assert any(" INFO nswp_survey.scheduler: sync ok: " in line for line in lines), stderr
 
 
 def test_without_configured_forms_deploy_then_simulate_then_sync_find_the_form(
