@@ -8,14 +8,16 @@ or from a file named by `kobo.token_file` that only its owner may read.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from nswp_survey.errors import ConfigError
+from nswp_survey.errors import ConfigError, redact_url
 
 TOKEN_ENV = "NSWP_KOBO_TOKEN"
 CONFIG_ENV = "NSWP_CONFIG"
@@ -53,7 +55,10 @@ class KoboSettings:
         url = self.url.rstrip("/")
         object.__setattr__(self, "url", url)
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"kobo.url must start with https:// (got {url!r})")
+            raise ConfigError(
+                f"kobo.url must start with https:// (or http:// for this machine), "
+                f"not {redact_url(url)!r}"
+            )
         for key, value in (("kobo.url", url), ("kobo.openrosa_url", self.openrosa_url)):
             if (
                 value
@@ -64,6 +69,8 @@ class KoboSettings:
                     f"{key} {value} is plain http to a non-local host: the token would travel "
                     "unencrypted; use https:// or set kobo.allow_insecure_http = true"
                 )
+        if not (math.isfinite(self.timeout) and math.isfinite(self.backoff)):
+            raise ConfigError("kobo.timeout and kobo.backoff must be numbers of seconds")
         if self.timeout <= 0 or self.max_retries < 0 or self.backoff < 0:
             raise ConfigError("kobo.timeout must be > 0, kobo.max_retries and kobo.backoff >= 0")
         if not 1 <= self.page_size <= 30000:
@@ -88,9 +95,22 @@ class DatabaseSettings:
     url: str = DEFAULT_DATABASE_URL
 
     def __post_init__(self) -> None:
+        shown = redact_url(self.url, keep_user=True)
         if not self.url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
             raise ConfigError(
-                f"database.url must start with sqlite:// or postgresql:// (got {self.url!r})"
+                f"database.url must start with sqlite:// or postgresql:// (got {shown!r})"
+            )
+        if self.url.startswith("sqlite://") and urlsplit(self.url).path.strip("/") in (
+            "",
+            ":memory:",
+        ):  # an in-memory database would be gone, with everything synced, at exit
+            raise ConfigError(
+                "database.url needs a file: sqlite:///data/nswp-survey.db (relative to the "
+                "current folder) or sqlite:////absolute/path.db"
+            )
+        if urlsplit(self.url).netloc.count("@") > 1:  # the driver would cut the password
+            raise ConfigError(
+                f"the password in database.url ({shown}) contains '@': write it as %40"
             )
 
 
@@ -154,6 +174,7 @@ class Settings:
             obj = getattr(self, section)
             out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
         out["kobo"]["token"] = mask_token(self.kobo.token)
+        out["database"]["url"] = redact_url(self.database.url, keep_user=True)
         out["kobo"]["asset_uids"] = list(self.kobo.asset_uids)
         out["export"]["withhold_countries"] = list(self.export.withhold_countries)
         return out
@@ -170,8 +191,6 @@ _FORBIDDEN = {("kobo", "token")}
 
 
 def _is_loopback_url(url: str) -> bool:
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
 
@@ -197,6 +216,10 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
             raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{config_path}: not valid TOML: {err}") from err
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                f"{config_path}: not UTF-8 text ({err.reason}); save it as UTF-8"
+            ) from err
     return settings_from_dict(raw, source=str(config_path) if config_path else None)
 
 
@@ -236,7 +259,10 @@ def _build_section(name: str, values: dict[str, Any], where: str) -> Any:
                 f"{where}: unknown key {name}.{key} (known: {', '.join(sorted(allowed))})"
             )
         kwargs[key] = _coerce(name, key, value, allowed[key].type, where)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as err:  # a value out of range: say which file holds it
+        raise ConfigError(f"{where}: {err}") from err
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -267,21 +293,37 @@ def _coerce(section: str, key: str, value: Any, annotation: Any, where: str) -> 
 def _resolve_token(kobo: KoboSettings, where: str) -> str | None:
     env = os.environ.get(TOKEN_ENV, "").strip()
     if env:
-        return env
+        return _checked_token(env, f"${TOKEN_ENV}")
     if not kobo.token_file:
         return None
-    path = Path(kobo.token_file).expanduser()
+    try:
+        path = Path(kobo.token_file).expanduser()
+    except RuntimeError as err:  # "~someone" who is not a user here
+        raise ConfigError(f"{where}: kobo.token_file {kobo.token_file}: {err}") from err
     try:
         mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"{where}: kobo.token_file {path} is readable by others; run: chmod 600 {path}"
+            )
+        token = path.read_text(encoding="utf-8").strip()
     except OSError as err:
         raise ConfigError(
             f"{where}: kobo.token_file {path} cannot be read ({err.strerror})"
         ) from err
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{where}: kobo.token_file {path} is readable by others; run: chmod 600 {path}"
-        )
-    token = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{where}: kobo.token_file {path} is not a text file") from err
     if not token:
         raise ConfigError(f"{where}: kobo.token_file {path} is empty")
+    return _checked_token(token, f"kobo.token_file {path}")
+
+
+def _checked_token(token: str, source: str) -> str:
+    """The token, if it is one printable ASCII word: anything else would break the HTTP
+    header, and the error the HTTP library raises then quotes the header, token included."""
+    if not all("!" <= ch <= "~" for ch in token):
+        raise ConfigError(
+            f"the token in {source} has a space, line break or non-ASCII character inside: "
+            "a Kobo API key is one line of letters and digits"
+        )
     return token

@@ -11,6 +11,7 @@
     │   └── KoboImportError               an XLSForm import task ended in "error"
     ├── FormValidationError       exit 4  an XLSForm has problems (carries the list)
     ├── SyncError                 exit 5  a sync could not finish (what was committed stays)
+    ├── StoreError                exit 6  the database cannot be reached or used
     ├── RegisterError             exit 2  a member register file is wrong (carries the list)
     ├── IndicatorError            exit 1
     └── ExportError               exit 1
@@ -28,14 +29,23 @@ SENSITIVE_PARAMS = frozenset({"token", "access_token", "api_key", "key", "passwo
 # A Kobo API key is 40 hex characters; mask any long key-shaped value after "Token", so
 # ordinary sentences that mention the word token stay readable.
 _TOKEN_LIKE = re.compile(r"(?i)(token\s+|token\s*[=:]\s*)[A-Za-z0-9_\-]{20,}")
+# `user:secret@` after a scheme (up to the last @ before the host, as URL parsers read it)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^\s/]*@(?=[^@\s]*(?:[/\s]|$))")
+_PASSWORD_PARAM = re.compile(r"(?i)([?&](?:ssl)?password=)[^&\s]+")
 
 
-def redact_url(url: str) -> str:
-    """Return `url` without userinfo and with sensitive query values replaced by '***'."""
+def redact_url(url: str, *, keep_user: bool = False) -> str:
+    """Return `url` without userinfo and with sensitive query values replaced by '***'.
+
+    `keep_user` (database URLs): keep the user name, show a password as '***'.
+    """
     parts = urlsplit(url)
     netloc = parts.hostname or ""
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
+    if keep_user and parts.username:
+        secret = ":***" if parts.password is not None else ""
+        netloc = f"{parts.username}{secret}@{netloc}"
     query = urlencode(
         [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query)],
         safe='/:[]{}",$*',
@@ -44,8 +54,11 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Mask anything that looks like 'Token <key>' or 'token=<key>' in free text."""
-    return _TOKEN_LIKE.sub(lambda m: m.group(1) + "***", text)
+    """Mask anything that looks like 'Token <key>' or 'token=<key>' in free text, and the
+    password of a URL (`scheme://user:password@host`, `?password=...`)."""
+    text = _TOKEN_LIKE.sub(lambda m: m.group(1) + "***", text)
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + "***@", text)
+    return _PASSWORD_PARAM.sub(lambda m: m.group(1) + "***", text)
 
 
 class NswpError(Exception):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from nswp_survey import __version__
 from nswp_survey.config import Settings, load_settings
@@ -68,9 +69,10 @@ class NswpGroup(click.Group):
 
 
 def _fail(ctx: click.Context, err: NswpError) -> None:
-    err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+    # escaped: the message quotes the user's own text, and "[notes]" is not markup
+    err_console.print(f"[red]error:[/red] {escape(str(err))}", highlight=False, soft_wrap=True)
     for problem in getattr(err, "problems", []):
-        err_console.print(f"  {problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
     ctx.exit(err.exit_code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import (
@@ -34,7 +35,7 @@ def assets_list(app: AppContext) -> None:
     for asset in rows:
         table.add_row(
             asset.uid,
-            asset.name,
+            escape(asset.name),
             asset.deployment_status or "-",
             str(asset.submission_count or 0),
             asset.date_modified.isoformat() if asset.date_modified else "-",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import (
@@ -40,5 +41,5 @@ def config_show(app: AppContext, as_json: bool) -> None:
     table.add_column("value")
     for section, values in data.items():
         for key, value in values.items():
-            table.add_row(f"{section}.{key}", str(value))
+            table.add_row(f"{section}.{key}", escape(str(value)))
     out_console.print(table)

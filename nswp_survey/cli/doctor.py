@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import AppContext, cli, pass_app
@@ -25,7 +26,7 @@ def doctor(app: AppContext) -> None:
     for column in ("check", "result", "detail", "what to do"):
         table.add_column(column, overflow="fold")
     for check in checks:
-        table.add_row(check.name, MARKS[check.status], check.detail, check.fix)
+        table.add_row(check.name, MARKS[check.status], escape(check.detail), escape(check.fix))
     out_console.print(table)
     failed = [c.name for c in checks if c.status == "fail"]
     if failed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
 from nswp_survey.cli.indicators import PROJECT, load_checked
@@ -173,7 +174,7 @@ def export_log(app: AppContext, limit: int) -> None:
     for run in runs:
         table.add_row(
             iso(run.exported_at),
-            run.exported_by,
+            escape(run.exported_by),
             str(run.year),
             run.regions.replace(",", ", "),
             run.languages.replace(",", ", "),

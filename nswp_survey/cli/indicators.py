@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
@@ -80,11 +81,18 @@ def render_table(results: Sequence[Any], caption: str, lang: str = "en") -> None
         table.add_column(column_label(column, lang), justify=justify)
     for result in results:
         if result.error:
-            table.add_row(result.id, result.title, f"[yellow]{result.error}[/yellow]", "", "", "")
+            table.add_row(
+                result.id,
+                escape(result.title),
+                f"[yellow]{escape(result.error)}[/yellow]",
+                "",
+                "",
+                "",
+            )
             continue
         table.add_row(
             f"[bold]{result.id}[/bold]",
-            f"[bold]{result.title}[/bold]",
+            f"[bold]{escape(result.title)}[/bold]",
             _number(result.value, result.kind),
             _plain(result.numerator),
             _plain(result.denominator),
@@ -94,7 +102,7 @@ def render_table(results: Sequence[Any], caption: str, lang: str = "en") -> None
             label = " · ".join(lab for _dim, _code, lab in row.keys)
             table.add_row(
                 "",
-                f"  {label}",
+                f"  {escape(label)}",
                 _number(row.value, result.kind),
                 _plain(row.numerator),
                 _plain(row.denominator),
@@ -242,4 +250,4 @@ def indicators(
         render_table(results, caption, lang)
     for result in results:
         if result.error and not app.quiet:
-            err_console.print(f"[yellow]note:[/yellow] {result.error}", highlight=False)
+            err_console.print(f"[yellow]note:[/yellow] {escape(result.error)}", highlight=False)

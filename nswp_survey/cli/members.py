@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
@@ -136,5 +137,5 @@ def _emit(rows: Sequence[dict[str, Any]], fmt: str, *, title: str = "") -> None:
     for column in rows[0]:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("-" if v is None else str(v) for v in row.values()))
+        table.add_row(*("-" if v is None else escape(str(v)) for v in row.values()))
     out_console.print(table)

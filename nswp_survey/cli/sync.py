@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import (
@@ -120,7 +121,7 @@ def sync_status(app: AppContext, limit: int) -> None:
             str(run.new),
             str(run.updated),
             str(run.deleted),
-            (run.error or "")[:80],
+            escape(run.error or ""),  # folded, not cut: the cause is at its end
         )
     out_console.print(table)
     for uid, state in sorted(states.items()):

@@ -48,7 +48,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session
 
 from nswp_survey.config import DatabaseSettings
-from nswp_survey.errors import ConfigError, NswpError, StoreError
+from nswp_survey.errors import ConfigError, NswpError, StoreError, redact_url
 from nswp_survey.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from nswp_survey.store.timestamps import utcnow
 
@@ -200,7 +200,12 @@ def database_error(err: DBAPIError, url: URL | None = None) -> StoreError:
     the driver's own first line, e.g. "connection refused" or "database is locked"."""
     text = str(err.orig or err).strip()
     cause = text.splitlines()[0] if text else type(err).__name__
-    where = f" {url.render_as_string(hide_password=True)}" if url is not None else ""
+    shown = (
+        redact_url(url.render_as_string(hide_password=False), keep_user=True)
+        if url is not None
+        else ""
+    )
+    where = f" {shown}" if shown else ""
     return StoreError(
         f"the database{where} cannot be used: {cause} (database.url in the configuration)"
     )
