@@ -130,6 +130,16 @@ class SyncSettings:
             raise ConfigError("sync.interval_minutes must be at least 1")
         if self.overlap < 0 or self.reconcile_every < 0:
             raise ConfigError("sync.overlap and sync.reconcile_every must be >= 0")
+        if self.cron:  # checked here, so that doctor and config show refuse it too
+            from apscheduler.triggers.cron import CronTrigger  # (only when a cron is set)
+
+            try:
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as err:
+                raise ConfigError(
+                    f"sync.cron {self.cron!r} is not a cron expression ({err}): five fields, "
+                    "minute hour day month weekday, e.g. '0 3 * * *'"
+                ) from err
 
 
 @dataclass(frozen=True)

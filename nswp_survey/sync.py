@@ -56,6 +56,7 @@ from nswp_survey.store import (
 log = logging.getLogger(__name__)
 
 SWEEP_FIELDS = ("_id", "_uuid", "_validation_status")
+STOPPED = "interrupted (Ctrl-C or SIGTERM); committed pages are kept, the next sync resumes"
 REFETCH_CHUNK = 500  # ids per `$in` query when re-fetching edited submissions
 
 
@@ -179,6 +180,10 @@ def sync_form(
                 client, engine, asset_uid, Path(options.attachments_dir), progress=progress
             )
             result = replace(result, files=done, files_failed=failed)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, see cli/sync.py): close the run now
+        with transaction(engine) as conn:
+            finish_run(conn, run_id, "failed", deleted=result.deleted, error=STOPPED)
+        raise
     except NswpError as err:
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=str(err))

@@ -43,6 +43,9 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+# NSWP's surveys began long after 1990; a year outside this is a typo (and year 0 crashes
+# the date arithmetic).
+SURVEY_YEAR = click.IntRange(1990, 2100)
 
 
 class NswpGroup(click.Group):

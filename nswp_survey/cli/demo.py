@@ -46,6 +46,9 @@ def demo(app: AppContext, seed: int, database: str, exports: str, as_of: datetim
     """
     from nswp_survey.demo import run_demo
 
+    if as_of is not None and not 1991 <= as_of.year <= 2101:  # its survey year: 1990..2100
+        raise click.BadParameter("give a date between 1991 and 2101", param_hint="--as-of")
+
     def on_step(message: str) -> None:
         if not app.quiet:
             click.echo(f"- {message}", err=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.markup import escape
 
-from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
+from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.cli.indicators import PROJECT, load_checked
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import ExportError
@@ -15,7 +16,7 @@ from nswp_survey.errors import ExportError
 
 @cli.command("export")
 @click.option("--region", required=True, help="Region code, `global`, or `all` (every region).")
-@click.option("--year", type=int, required=True, help="Survey (reporting) year.")
+@click.option("--year", type=SURVEY_YEAR, required=True, help="Survey (reporting) year.")
 @click.option(
     "--lang",
     help="Language of titles and labels: en, fr, es, ru, zh. Default: config, else each "
@@ -104,6 +105,11 @@ def export(
         raise click.BadParameter(
             f"unknown {', '.join(bad)}; valid: {', '.join(FORMATS)}", param_hint="--format"
         )
+    if include_sensitive and tier == "public" and _given("tier"):
+        raise click.BadParameter(
+            "--include-sensitive makes an internal pack; drop --tier public or the flag",
+            param_hint="--tier",
+        )
     tier = "internal" if include_sensitive else tier
     engine = open_store(settings)
     catalogue, schema = load_checked(catalogue_path, form_path, engine)
@@ -151,7 +157,13 @@ def export(
 
 
 @cli.command("export-log")
-@click.option("--limit", default=20, show_default=True, help="How many export runs to show.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many export runs to show.",
+)
 @pass_app
 def export_log(app: AppContext, limit: int) -> None:
     """Show who exported which packs and when, newest first (the access log of exports).
@@ -184,3 +196,9 @@ def export_log(app: AppContext, limit: int) -> None:
             run.folder,
         )
     out_console.print(table)
+
+
+def _given(name: str) -> bool:
+    """True when the user wrote the option (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is ParameterSource.COMMANDLINE

@@ -13,11 +13,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
+from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import IndicatorError
 from nswp_survey.export.i18n import column_label
 from nswp_survey.indicators.results import PERCENT_KINDS
+from nswp_survey.register.codes import REGIONS
 
 DEFAULT_CATALOGUE = Path("config") / "indicators.toml"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -152,7 +153,7 @@ def render_csv(results: Sequence[Any]) -> None:
 @click.option(
     "--year",
     "years",
-    type=int,
+    type=SURVEY_YEAR,
     multiple=True,
     required=True,
     help="Survey (reporting) year; repeat for several years.",
@@ -220,6 +221,10 @@ def indicators(
     by = tuple(part.strip() for part in by_text.split(",") if part.strip())
     if unknown := [d for d in by if d not in DIMENSIONS]:
         raise click.BadParameter(f"unknown {', '.join(unknown)}", param_hint="--by")
+    if region is not None and region not in REGIONS:  # else every figure is silently 0
+        raise click.BadParameter(
+            f"unknown region {region!r}; valid: {', '.join(REGIONS)}", param_hint="--region"
+        )
     engine = open_store(app.settings())
     catalogue, schema = load_checked(catalogue_path, form_path, engine)
     frames = load_frames(engine, catalogue, years=years, schema=schema)

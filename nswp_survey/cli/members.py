@@ -14,7 +14,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from nswp_survey.cli.app import AppContext, cli, open_store, pass_app
+from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.console import out_console
 
 FORMATS = click.Choice(["table", "csv", "json"])
@@ -67,7 +67,7 @@ def members_list(app: AppContext, include_sensitive: bool, fmt: str) -> None:
 @cli.command()
 @click.option(
     "--year",
-    type=int,
+    type=SURVEY_YEAR,
     default=lambda: date.today().year - 1,
     show_default="last year",
     help="Survey year (the year the survey asks about).",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import replace
 from functools import partial
+from types import FrameType
 from typing import Any
 
 import click
@@ -46,7 +48,11 @@ def _sync_options(settings: Settings, **overrides: Any) -> Any:
 )
 @click.option("--asset", "assets_", multiple=True, help="Sync only this asset uid (repeatable).")
 @click.option(
-    "--wait", default=0.0, show_default=True, help="Seconds to wait if another sync is running."
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait if another sync is running.",
 )
 @click.option(
     "--attachments",
@@ -91,6 +97,8 @@ def sync(
     engine = open_store(settings)
     bar = partial(progress_bar, enabled=progress_enabled(app.quiet))
     forms = forms_on_server(settings, engine, assets_)
+    # SIGTERM (systemd, kill) stops the sync as Ctrl-C does: the run is closed, exit 130
+    signal.signal(signal.SIGTERM, _interrupt)
     with KoboClient(settings.kobo) as client:
         results = sync_forms(client, engine, forms, options, progress=bar)
     for result in results:
@@ -98,7 +106,13 @@ def sync(
 
 
 @sync.command("status")
-@click.option("--limit", default=10, show_default=True, help="How many runs to show.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many runs to show.",
+)
 @pass_app
 def sync_status(app: AppContext, limit: int) -> None:
     """Show the last sync runs and the cursor of each form."""
@@ -158,3 +172,7 @@ def schedule(app: AppContext) -> None:
     when = settings.sync.cron or f"every {settings.sync.interval_minutes} min"
     log.info("scheduler started (%s, UTC); Ctrl-C or SIGTERM stops it", when)
     run_scheduler(scheduler)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

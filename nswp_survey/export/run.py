@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from nswp_survey.errors import ExportError
 from nswp_survey.export.form import load_export_form
 from nswp_survey.export.pack import FORMATS, Pack, build_pack, publication_languages, write_pack
 from nswp_survey.indicators import Catalogue, FormSchema, load_frames
@@ -47,7 +48,14 @@ def export_packs(
             pack = build_pack(
                 engine, catalogue, frames, form, year, region, lang=language, **options
             )
-            written.append((pack, write_pack(pack, out_dir, formats)))
+            try:
+                written.append((pack, write_pack(pack, out_dir, formats)))
+            except OSError as err:  # a folder that cannot be made or written: name it
+                where = err.filename or out_dir
+                raise ExportError(
+                    f"cannot write the {region} pack under {out_dir}: {where}: {err.strerror}; "
+                    "choose another --out (or export.dir)"
+                ) from err
     entry = ExportEntry(
         exported_by=_user(),
         year=year,

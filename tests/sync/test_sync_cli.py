@@ -80,8 +80,8 @@ def test_triggers_follow_the_configuration() -> None:
     cron = make_trigger(SyncSettings(cron="0 6 * * *"))
     assert isinstance(cron, CronTrigger)
     assert str(cron.fields[5]) == "6"  # hour
-    with pytest.raises(ConfigError, match="not a cron expression"):
-        make_trigger(SyncSettings(cron="every day"))
+    with pytest.raises(ConfigError, match=r"not a cron expression .*: five fields"):
+        SyncSettings(cron="every day")  # refused with the configuration, before any run
 
 
 def test_the_scheduled_job_coalesces_and_never_overlaps() -> None:
@@ -173,3 +173,48 @@ def test_without_configured_forms_deploy_then_simulate_then_sync_find_the_form(
     uid = deployed.split(" -> ")[1].split()[0]
     assert f"posted 4 to {uid}" in run("simulate", "4")
     assert f"synced {uid}: 4 new, 0 updated, 0 deleted" in run("sync")
+
+
+def test_sigterm_closes_the_run_and_exits_130(
+    config: Path, sandbox: SandboxServer, survey: Survey, tmp_path: Path
+) -> None:
+    survey.add(60)
+    sandbox.injector.configure(Faults(latency=0.2))  # six slow pages: time to stop it
+    env = {**os.environ, "NSWP_KOBO_TOKEN": sandbox.token}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nswp_survey", "--config", str(config), "sync"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    engine = make_engine(f"sqlite:///{tmp_path}/n.db")
+    try:
+        pages = 0
+        for _ in range(200_000):  # bounded wait for the first committed page
+            if proc.poll() is not None:
+                break
+            try:
+                with transaction(engine) as conn:
+                    runs = last_runs(conn, 1)
+            except Exception:  # noqa: S112 - tables not created yet
+                continue
+            pages = runs[0].pages if runs else 0
+            if pages:
+                break
+        assert pages, "the sync committed no page before it ended"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        with transaction(engine) as conn:
+            run = last_runs(conn, 1)[0]
+    finally:
+        sandbox.injector.configure(Faults())
+        if proc.poll() is None:
+            proc.kill()
+        engine.dispose()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().endswith("interrupted")
+    # closed at once, not left "running" until the next sync
+    assert (run.status, run.finished_at is not None) == ("failed", True)
+    assert run.error is not None and run.error.startswith("interrupted (Ctrl-C or SIGTERM)")
+    assert 1 <= run.pages < 6
