@@ -6,7 +6,11 @@ The file has one header row (names are case-insensitive) and one member per row:
     optional: regional_network, left_date, org_name, contact   (org_name, contact: sensitive)
 
 Rules:
+- A .csv is UTF-8 (with or without BOM), separated by commas, semicolons or tabs: the header
+  line decides. A .xlsx is read from its first sheet.
 - Row numbers are the rows a spreadsheet shows: the header is row 1. Blank rows are skipped.
+- A value in a column without a header is a problem, as an unknown column is: no cell of the
+  file is dropped without a word.
 - Every row is checked first and every problem reported; one bad row and nothing is written.
 - The whole import is one transaction; `dry_run` checks and counts but writes nothing.
 - A member in the register and missing from the file has left: active = no, left_date = the
@@ -23,7 +27,9 @@ Rules:
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, Engine
 
@@ -69,6 +76,14 @@ SENSITIVE_COLUMNS = ("org_name", "contact")
 _KEPT_WHEN_ABSENT = ("regional_network", "org_name", "contact")
 _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 SAMPLE_REGISTER = Path(__file__).resolve().parents[2] / "config" / "sample_register.csv"
+NOT_A_WORKBOOK = (
+    "it is not an Excel workbook (.xlsx); open it in Excel or LibreOffice and save it as "
+    "Excel Workbook (.xlsx) or as CSV UTF-8"
+)
+NOT_UTF8 = (
+    "line {line} is not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8 "
+    '(in Excel: Save As, "CSV UTF-8")'
+)
 
 
 @dataclass(frozen=True)
@@ -125,25 +140,54 @@ def rejected(message: str, problems: Sequence[str]) -> RegisterError:
 def read_table(path: Path) -> list[list[Any]]:
     """The cells of a .csv (UTF-8, with or without BOM) or of the first sheet of a .xlsx."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise rejected(f"the register must be a .csv or .xlsx file (got {path.name})", [])
     try:
-        if suffix == ".csv":
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                return [list(row) for row in csv.reader(handle)]
-        if suffix == ".xlsx":
-            book = load_workbook(path, read_only=True, data_only=True)
+        return _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    except UnicodeDecodeError as err:
+        raise _unreadable(path, _not_utf8(err)) from err
+    except (OSError, csv.Error) as err:
+        raise _unreadable(path, err) from err
+
+
+def _unreadable(path: Path, reason: object) -> RegisterError:
+    return rejected(f"cannot read the register {path.name}: {reason}", [])
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    # Decoded whole, not line by line, so that an error's offset counts from the file's start.
+    text = path.read_bytes().removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    return [list(row) for row in rows]
+
+
+def _not_utf8(err: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 is, as the line a text editor shows."""
+    before = bytes(err.object[: err.start]).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return NOT_UTF8.format(line=before.count(b"\n") + 1, byte=err.object[err.start])
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the header line: a comma, else a semicolon, else a tab."""
+    # Accepted, not refused: where the list separator is ";" (much of Europe, Latin America)
+    # Excel writes ";" even for "CSV UTF-8", and only a system setting changes that. Safe: no
+    # column name holds any of the three, and a header without a comma was always refused.
+    header = text.splitlines()[0] if text else ""
+    return next((sep for sep in (",", ";", "\t") if sep in header), ",")
+
+
+def _read_xlsx(path: Path) -> list[list[Any]]:
+    with path.open("rb") as handle:  # an OSError here is the file's own: missing, forbidden
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
             try:
                 return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
             finally:
                 book.close()
-    except (
-        OSError,
-        UnicodeDecodeError,
-        csv.Error,
-        InvalidFileException,
-        zipfile.BadZipFile,
-    ) as err:
-        raise rejected(f"cannot read the register {path.name}: {err}", []) from err
-    raise rejected(f"the register must be a .csv or .xlsx file (got {path.name})", [])
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, SyntaxError) as err:
+            # BadZipFile: not a ZIP (an .xls renamed); KeyError "[Content_Types].xml", OSError "no
+            # valid workbook part": a ZIP but no workbook (empty, .docx); SyntaxError: broken XML.
+            raise _unreadable(path, NOT_A_WORKBOOK) from err
 
 
 def parse_register(path: Path) -> RegisterFile:
@@ -165,14 +209,7 @@ def parse_register(path: Path) -> RegisterFile:
     seen: dict[str, int] = {}
     bad_rows: set[int] = set()
     for number, cells in enumerate(table[1:], start=2):
-        record = {name: cells[i] if i < len(cells) else None for i, name in enumerate(header)}
-        if all(_cell_text(value) == "" for value in record.values()):
-            continue
-        entry, row_problems = _parse_row(number, record)
-        code = _cell_text(record["member_code"]).upper()
-        if code and code in seen:
-            row_problems.append(f"member code {code} is already on row {seen[code]}")
-        seen.setdefault(code, number)
+        entry, row_problems = _check_row(number, header, cells, seen)
         if row_problems:
             bad_rows.add(number)
             problems += [f"row {number}: {problem}" for problem in row_problems]
@@ -183,6 +220,27 @@ def parse_register(path: Path) -> RegisterFile:
     if not entries:
         raise rejected(f"{path.name} has no member rows; nothing imported", [])
     return RegisterFile(tuple(entries), frozenset(h for h in header if h))
+
+
+def _check_row(
+    number: int, header: list[str], cells: list[Any], seen: dict[str, int]
+) -> tuple[RegisterEntry | None, list[str]]:
+    """One data row: its entry, or its problems; a blank row has neither."""
+    record = {name: cells[i] if i < len(cells) else None for i, name in enumerate(header) if name}
+    # A value with no header would be dropped without a word: refuse it as an unknown column.
+    stray = [
+        f"a value in column {index + 1} ({get_column_letter(index + 1)}), which has no header"
+        for index, cell in enumerate(cells)
+        if _cell_text(cell) and (index >= len(header) or not header[index])
+    ]
+    if all(_cell_text(value) == "" for value in record.values()):
+        return None, stray
+    entry, problems = _parse_row(number, record)
+    code = _cell_text(record["member_code"]).upper()
+    if code and code in seen:
+        problems.append(f"member code {code} is already on row {seen[code]}")
+    seen.setdefault(code, number)
+    return entry, problems + stray
 
 
 def _cell_text(value: Any) -> str:

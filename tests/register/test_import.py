@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from nswp_survey.register import (
     load_sample_register,
     member_counts,
 )
+from nswp_survey.register.importer import REQUIRED_COLUMNS
 from nswp_survey.store import load_member_events, load_members, transaction
+
+from .conftest import HEADER
 
 JAN = date(2026, 1, 15)
 KE = "KE-0001,africa,KEN,full,aswa,2010-05-12,,en,yes,Fictitious Collective A,a@example.org"
@@ -194,3 +198,131 @@ def test_the_sample_register_imports(engine: Engine) -> None:
     assert counts.active == 25
     # Joined in 2025: CM-0005, NP-0105, CO-0305.
     assert counts.joined == 3
+
+
+NOT_A_WORKBOOK = (
+    "it is not an Excel workbook (.xlsx); open it in Excel or LibreOffice and save it as "
+    "Excel Workbook (.xlsx) or as CSV UTF-8"
+)
+DOCX_TYPES = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Override PartName="/word/document.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+
+
+def fake_xlsx(path: Path, parts: dict[str, str] | None) -> Path:
+    """A file named .xlsx: a ZIP holding `parts`, or (None) plain text that is no ZIP."""
+    if parts is None:
+        path.write_text(HEADER + "\n", encoding="utf-8")
+        return path
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        None,  # a CSV renamed to .xlsx
+        {},  # an empty ZIP
+        {"word/document.xml": "<document/>"},  # a ZIP without [Content_Types].xml
+        {"[Content_Types].xml": DOCX_TYPES, "word/document.xml": "<document/>"},  # a .docx
+    ],
+    ids=["not-a-zip", "empty-zip", "zip-without-manifest", "docx"],
+)
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused(
+    engine: Engine, tmp_path: Path, parts: dict[str, str] | None
+) -> None:
+    path = fake_xlsx(tmp_path / "register.xlsx", parts)
+    with pytest.raises(RegisterError) as caught:
+        import_register(engine, path, as_of=JAN)
+    assert str(caught.value) == f"cannot read the register register.xlsx: {NOT_A_WORKBOOK}"
+    assert (caught.value.exit_code, caught.value.problems) == (2, [])
+    assert members(engine) == {}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_csv_that_is_not_utf8_names_the_line_and_the_fix(
+    engine: Engine, tmp_path: Path, newline: str
+) -> None:
+    text = newline.join([HEADER, NG, KE.replace("Collective A", "Collectif Été"), FR]) + newline
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(RegisterError) as caught:
+        import_register(engine, path, as_of=JAN)
+    assert str(caught.value) == (
+        "cannot read the register latin1.csv: line 3 is not UTF-8 text (byte 0xc9); "
+        'save the file as UTF-8 (in Excel: Save As, "CSV UTF-8")'
+    )
+    assert caught.value.exit_code == 2
+    assert members(engine) == {}
+
+
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolon", "tab"])
+def test_a_csv_separated_by_semicolons_or_tabs_imports(
+    engine: Engine, register_csv: Any, separator: str
+) -> None:
+    # As Excel writes "CSV UTF-8" where the list separator is ";": a BOM, a comma unquoted.
+    ke = KE.replace("Fictitious Collective A", "Collective A: Nairobi")
+    rows = [row.replace(",", separator).replace(":", ",") for row in (ke, NG)]
+    path = register_csv(*rows, header="\ufeff" + HEADER.replace(",", separator))
+    result = import_register(engine, path, as_of=JAN)
+    assert (result.rows, result.added) == (2, 2)
+    stored = members(engine)
+    assert stored["KE-0001"].org_name == "Collective A, Nairobi"
+    assert stored["KE-0001"].contact == "a@example.org"
+    assert stored["NG-0002"].preferred_language == "fr"
+
+
+def test_a_comma_csv_keeps_semicolons_in_its_values(engine: Engine, register_csv: Any) -> None:
+    ke = KE.replace("Fictitious Collective A", "Collective A; Nairobi")
+    import_register(engine, register_csv(ke, NG), as_of=JAN)
+    assert members(engine)["KE-0001"].org_name == "Collective A; Nairobi"
+
+
+def test_values_in_columns_without_a_header_are_refused(engine: Engine, register_csv: Any) -> None:
+    path = register_csv(
+        NG + ",,",  # row 2: empty cells after the last column are fine
+        KE + ",paid 2025",  # row 3: one cell too many
+        ",,,,,,,,,,,,note",  # row 4: only a value past the last column
+        "",  # row 5: blank, skipped
+        FR + ",,x",  # row 6
+    )
+    with pytest.raises(RegisterError) as caught:
+        import_register(engine, path, as_of=JAN)
+    assert str(caught.value) == "3 row(s) rejected; nothing imported"
+    assert caught.value.problems == [
+        "row 3: a value in column 12 (L), which has no header",
+        "row 4: a value in column 13 (M), which has no header",
+        "row 6: a value in column 13 (M), which has no header",
+    ]
+    assert members(engine) == {}
+
+
+def test_a_value_under_a_blank_header_cell_is_refused(engine: Engine, register_csv: Any) -> None:
+    header = HEADER.replace(",left_date,", ",,")  # a column whose header was deleted
+    ke = KE.replace(",2010-05-12,,", ",2010-05-12,see file,")
+    with pytest.raises(RegisterError) as caught:  # row 2 (NG) is empty under it: fine
+        import_register(engine, register_csv(NG, ke, header=header), as_of=JAN)
+    assert caught.value.problems == ["row 3: a value in column 7 (G), which has no header"]
+    assert members(engine) == {}
+
+
+def test_xlsx_values_without_a_header_are_refused(engine: Engine, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    columns = [*REQUIRED_COLUMNS[:5], None, *REQUIRED_COLUMNS[5:]]  # F1 is blank
+    sheet.append(columns)
+    sheet.append(["KE-0001", "africa", "KEN", "full", "2010-05-12", None, "en", "yes"])
+    sheet.append(["NG-0002", "africa", "NGA", "full", "2025-06-01", "checked", "fr", "yes"])
+    sheet["J4"] = "stray"  # row 4 has nothing else, and J1 has no header
+    book.save(tmp_path / "register.xlsx")
+    with pytest.raises(RegisterError) as caught:
+        import_register(engine, tmp_path / "register.xlsx", as_of=JAN)
+    assert caught.value.problems == [
+        "row 3: a value in column 6 (F), which has no header",
+        "row 4: a value in column 10 (J), which has no header",
+    ]
+    assert members(engine) == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from nswp_survey.cli import cli
 from nswp_survey.register import SAMPLE_REGISTER
 from nswp_survey.store import commit_page, make_engine, migrate, transaction, upsert_form
 
+from .conftest import HEADER
+
 ASSET = "aRegisterCliAsset00000"
+SAMPLE_ROW = "KE-0001,africa,KEN,full,,2010-01-01,,en,yes,,"
 
 
 @pytest.fixture
@@ -97,4 +101,43 @@ def test_dry_run_writes_nothing(run: Any) -> None:
     result = run("members", "import", "--dry-run", str(SAMPLE_REGISTER))
     assert result.exit_code == 0
     assert result.stdout.startswith("would import 28 member rows")
+    assert run("members", "list").stdout.strip() == "member register (0 members): none"
+
+
+def test_a_docx_renamed_to_xlsx_exits_2_with_one_line(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "members.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<document/>")
+    result = run("members", "import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: cannot read the register members.xlsx: it is not an Excel workbook (.xlsx); "
+    )
+    assert "Traceback" not in result.output and "KeyError" not in result.output
+
+
+def test_a_latin1_register_exits_2_naming_the_line(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        f"{HEADER}\nKE-0001,africa,KEN,full,,2010-01-01,,fr,yes,Société,\n".encode("latin-1")
+    )
+    result = run("members", "import", str(path))
+    assert result.exit_code == 2
+    assert "error: cannot read the register latin1.csv: line 2 is not UTF-8 text" in result.stderr
+    assert 'save the file as UTF-8 (in Excel: Save As, "CSV UTF-8")' in result.stderr
+    assert "codec" not in result.stderr
+
+
+def test_a_semicolon_register_imports(run: Any, register_csv: Any) -> None:
+    row = "KE-0001;africa;KEN;full;;2010-01-01;;en;yes;;"
+    result = run("members", "import", str(register_csv(row, header=HEADER.replace(",", ";"))))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("imported 1 member rows: 1 added")
+
+
+def test_a_cell_past_the_last_column_exits_2(run: Any, register_csv: Any) -> None:
+    result = run("members", "import", str(register_csv(SAMPLE_ROW + ",extra")))
+    assert result.exit_code == 2
+    assert "error: 1 row(s) rejected; nothing imported" in result.stderr
+    assert "  row 2: a value in column 12 (L), which has no header" in result.stderr
     assert run("members", "list").stdout.strip() == "member register (0 members): none"
