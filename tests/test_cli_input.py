@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
+from nswp_survey.store import make_engine, transaction, upsert_form
 
 
 @pytest.fixture
@@ -80,3 +81,17 @@ def test_counts_and_waits_must_be_positive(config: Path, args: list[str]) -> Non
     result = run(config, *args)
     assert result.exit_code == 2, result.output
     assert "is not in the range" in result.output
+
+
+def test_coverage_of_an_unknown_form_is_refused_not_all_to_remind(config: Path) -> None:
+    result = run(config, "coverage", "--year", "2025", "--asset", "aNope")
+    assert result.exit_code == 2
+    assert "no form aNope in the database (known: none; run nswp-survey sync first)" in (
+        result.output
+    )
+    engine = make_engine(f"sqlite:///{config.parent}/n.db")
+    with transaction(engine) as conn:
+        upsert_form(conn, "aKnown", name="survey")
+    engine.dispose()
+    known = run(config, "coverage", "--year", "2025", "--asset", "aKnown", "--format", "json")
+    assert known.exit_code == 0, known.output

@@ -84,8 +84,19 @@ def coverage(app: AppContext, year: int, fmt: str, pending: bool, assets_: tuple
     still to answer (code, region, country, preferred language) for reminders.
     """
     from nswp_survey.register import compute_coverage, coverage_rows, pending_rows
+    from nswp_survey.store import stored_asset_uids, transaction
 
-    result = compute_coverage(open_store(app.settings()), year, asset_uids=assets_ or None)
+    engine = open_store(app.settings())
+    with transaction(engine) as conn:
+        known = stored_asset_uids(conn)
+    if unknown := [uid for uid in assets_ if uid not in known]:
+        # else every member would look still to answer, and get a reminder
+        raise click.BadParameter(
+            f"no form {', '.join(unknown)} in the database (known: {', '.join(known) or 'none'}"
+            "; run nswp-survey sync first)",
+            param_hint="--asset",
+        )
+    result = compute_coverage(engine, year, asset_uids=assets_ or None)
     if pending:
         _emit(pending_rows(result), fmt, title=f"not answered yet ({year})")
     elif fmt == "json":

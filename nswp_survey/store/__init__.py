@@ -39,6 +39,7 @@ from nswp_survey.store.forms import (
     load_form_content,
     load_form_versions,
     record_form_version,
+    stored_asset_uids,
     upsert_form,
 )
 from nswp_survey.store.lock import acquire_sync_lock
@@ -109,6 +110,7 @@ __all__ = [
     "set_attachment_file",
     "set_cursor",
     "start_run",
+    "stored_asset_uids",
     "tombstone_missing",
     "transaction",
     "update_member",

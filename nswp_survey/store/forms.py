@@ -118,6 +118,12 @@ def load_form_content(
     return None if text is None else json.loads(text)
 
 
+def stored_asset_uids(db: Connection | Session) -> list[str]:
+    """Every form the store knows (synced or deployed from here), by uid."""
+    conn = connection_of(db)
+    return list(conn.execute(select(FORM.c.asset_uid).order_by(FORM.c.asset_uid)).scalars())
+
+
 def deployed_asset_uids(db: Connection | Session, server_url: str) -> list[str]:
     """The forms `nswp-survey deploy` put on this server (a version with a workbook hash),
     most recently deployed first: what to sync or fill when no asset is named."""
