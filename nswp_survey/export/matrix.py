@@ -3,9 +3,9 @@ the direction(s) of the de-duplicated changes there, as symbols ("+", "−", "±
 
 Built from `tables.law_changes`, so the public tier follows the law table's rule: a country
 is named only when its change has a public source; the other changes are kept in one row
-with a blank country, so the area counts stay whole. Columns are the `lc_area` choice codes
-(stable for analysts scripting against the sheet); `law_matrix` also returns each area's
-label in the pack's language for the HTML report.
+labelled "(country not shown: no public source)", so the area counts stay whole. Columns
+are the `lc_area` choice codes (stable for analysts scripting against the sheet);
+`law_matrix` also returns each area's label in the pack's language for the HTML report.
 
 Example:
     matrix, labels = law_matrix(law_changes(law, public=True), form, "fr")
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from nswp_survey.export.form import ExportForm
+from nswp_survey.export.i18n import phrase
 from nswp_survey.export.tables import LawChange
 
 # Direction codes of the `direction` list -> the symbol shown (colour is never the only cue).
@@ -51,11 +52,12 @@ def law_matrix(
     areas = [a for a in order if a in used] + sorted(used - set(order))
     label = form.schema.field_label
     names = {c: label("country", c, lang) for c, _area in cells if c}
+    hidden = phrase("not_shown", lang)  # the row of changes without a public source
     # named countries by their label, then the row of changes whose country is not shown
     countries = sorted(names, key=lambda c: names[c].casefold())
     countries += [""] if any(not c for c, _area in cells) else []
     rows = [
-        [names.get(country, ""), *(symbols(cells.get((country, a), [])) for a in areas)]
+        [names.get(country, hidden), *(symbols(cells.get((country, a), [])) for a in areas)]
         for country in countries
     ]
     labels = {area: label("lc_area", area, lang) for area in areas}

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
 from nswp_survey.export.form import ExportForm
+from nswp_survey.export.i18n import phrase
 from nswp_survey.indicators import Catalogue, IndicatorResult
 from nswp_survey.indicators.law import dedupe_changes
 from nswp_survey.indicators.load import pivot_answers
@@ -229,7 +230,11 @@ def law_table(changes: Sequence[LawChange], form: ExportForm, lang: str) -> pd.D
     label = form.schema.field_label
     rows = [
         {
-            "country": label("country", change.country, lang) if change.country else "",
+            "country": (
+                label("country", change.country, lang)
+                if change.country
+                else phrase("not_shown", lang)  # a reader sees why the cell is empty
+            ),
             "area": _labels(form, "lc_area", " ".join(change.areas), lang),
             "stage": _labels(form, "lc_stage", change.stage, lang),
             "direction": _labels(form, "lc_direction", change.direction, lang),

@@ -138,13 +138,15 @@ def test_law_matrix_follows_the_public_source_rule(config: Path, tmp_path: Path)
         "country", "criminalisation_sale", "policing_practice", "hiv_criminalisation",
         "anti_discrimination",
     )  # fmt: skip
-    rows = {r[0] or "": r[1:] for r in matrix[1:]}
+    rows = {r[0]: r[1:] for r in matrix[1:]}
     # L1/L3 (Kenya) and L5 (South Africa) have a public source; L2 and L6 do not
     assert rows == {
         "Kenya": ("+", None, None, None),
         "South Africa": (None, None, "+", None),
-        "": (None, "−", None, "+"),
+        "(country not shown: no public source)": (None, "−", None, "+"),
     }
+    unsourced = [r for r in public["law_changes"][1:] if not r[5]]
+    assert unsourced and {r[0] for r in unsourced} == {"(country not shown: no public source)"}
     internal = book(config, tmp_path / "internal", "--tier", "internal")
     rows = {r[0]: r[1:] for r in internal["law_matrix"][1:]}
     assert rows == {
