@@ -3,8 +3,9 @@
 `check_form` runs, in order, collecting problems rather than stopping at the first:
 1. read the workbook (an unreadable file raises FormValidationError; no survey sheet is a
    problem, and then nothing else runs);
-2. the project's own rules (`rules.py`, `logic.py`): translations, names, choice lists,
-   data protection, `nswp_sensitive`, `${name}` references and loops;
+2. the project's own rules (`rules.py`, `logic.py`, `settings.py`): translations, names,
+   choice lists, data protection, `nswp_sensitive`, `${name}` references and loops, and the
+   settings deploy needs (form_id, a numeric version, a default_language the form has);
 3. pyxform's conversion to XForm, its error mapped to the sheet, row and column it names;
 4. ODK Validate (Java) on the XForm, its errors mapped to the row of the field they name.
    It runs only on a form that passed 2 and 3: it is the slowest step, and its messages for

@@ -10,7 +10,8 @@
 - Data protection (domain.md §6): no question type that records location, photos, recordings,
   files or device/account identifiers, and no field whose name suggests personal identity.
 - `nswp_sensitive` holds only high, medium or nothing (blank = low).
-References and cycles in the form's logic are in `logic.py`.
+References and cycles in the form's logic are in `logic.py`; the settings `deploy` needs
+(form_id, version, default_language) in `settings.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from nswp_survey.forms.fields import BEGIN_KINDS, END_KINDS, kind_of, list_fields, select_list
 from nswp_survey.forms.logic import check_logic
 from nswp_survey.forms.problem import Problem, problem_at
+from nswp_survey.forms.settings import check_settings
 from nswp_survey.forms.workbook import Row, Sheet, Workbook
 
 DEFAULT_LANGUAGES = ("English (en)", "French (fr)", "Spanish (es)", "Russian (ru)", "Chinese (zh)")
@@ -307,16 +309,15 @@ def check_lists(survey: Sheet, choices: Sheet | None) -> list[Problem]:
     for row in survey.rows:
         list_name = select_list(row.get("type"))
         if list_name and list_name not in known:
-            where = "on the choices sheet" if choices else "(the workbook has no choices sheet)"
-            problems.append(
-                problem_at(
-                    survey,
-                    row.number,
-                    "type",
-                    f'choice list "{list_name}" is not {where}',
-                    "add its choices there, or correct the list name",
+            if choices is not None:
+                message = f'choice list "{list_name}" is not on the choices sheet'
+                fix = "add its choices there, or correct the list name"
+            else:
+                message = (
+                    f'choice list "{list_name}" is not defined: the workbook has no choices sheet'
                 )
-            )
+                fix = 'add a sheet named "choices" with its choices, or correct the list name'
+            problems.append(problem_at(survey, row.number, "type", message, fix))
     return problems
 
 
@@ -386,4 +387,5 @@ def check_rules(
     problems += check_lists(survey, choices)
     problems += check_privacy(survey)
     problems += check_logic(survey, list_fields(survey))
+    problems += check_settings(book)
     return problems, warnings

@@ -42,8 +42,8 @@ def write_form(path: Path, survey: Rows, choices: Rows | None = None) -> Path:
         for row in choices:
             sheet.append(list(row))
     settings = book.create_sheet("settings")
-    settings.append(["form_title", "form_id", "default_language"])
-    settings.append(["Test", "test_form", LANGUAGES[0]])
+    settings.append(["form_title", "form_id", "version", "default_language"])
+    settings.append(["Test", "test_form", "2026010101", LANGUAGES[0]])
     book.save(path)
     return path
 

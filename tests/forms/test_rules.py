@@ -82,8 +82,8 @@ def test_choice_names_are_unique_per_list(make_form: MakeForm) -> None:
 def test_select_without_choices_sheet(make_form: MakeForm) -> None:
     form = make_form([HEADER, ["select_multiple yn", "consent", *texts("Agree?")]])
     assert problems(form)[0] == (
-        'survey!A2 (type): choice list "yn" is not (the workbook has no choices sheet); '
-        "add its choices there, or correct the list name"
+        'survey!A2 (type): choice list "yn" is not defined: the workbook has no choices sheet; '
+        'add a sheet named "choices" with its choices, or correct the list name'
     )
 
 
