@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from nswp_survey.errors import KoboError, NswpError, SyncError
+from nswp_survey.errors import ConfigError, KoboError, NswpError, SyncError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.kobo.models import Attachment, Submission
 from nswp_survey.prefetch import prefetch
@@ -139,12 +139,12 @@ def sync_forms(
 ) -> list[SyncResult]:
     """Sync each form in turn under the one-sync-at-a-time lock.
 
-    Raises SyncError when a form's run fails (what was committed is kept), StoreError when
-    the database cannot be reached or written (a run marked "running" then shows as
-    interrupted at the next start).
+    Raises ConfigError when there is no form to sync, SyncError when a form's run fails
+    (what was committed is kept), StoreError when the database cannot be reached or written
+    (a run marked "running" then shows as interrupted at the next start).
     """
-    if not asset_uids:
-        raise SyncError(
+    if not asset_uids:  # nothing went wrong yet: the configuration names nothing (exit 2)
+        raise ConfigError(
             "no form to sync: deploy one with nswp-survey deploy, or set kobo.asset_uids in "
             "the configuration"
         )

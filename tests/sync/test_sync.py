@@ -6,7 +6,7 @@ import pytest
 from nswp_tests_pulse import Survey, client_for  # tests/pulse.py, loaded by tests/conftest.py
 from sqlalchemy import Engine, func, select
 
-from nswp_survey.errors import SyncError
+from nswp_survey.errors import ConfigError, SyncError
 from nswp_survey.sandbox import Faults, SandboxServer
 from nswp_survey.store import acquire_sync_lock, get_cursor, last_runs, transaction
 from nswp_survey.store.models import Submission, SubmissionVersion
@@ -176,6 +176,6 @@ def test_a_failed_sync_keeps_committed_pages_and_says_so(
 def test_no_configured_form_is_a_clear_error(sandbox: SandboxServer, engine: Engine) -> None:
     with (
         client_for(sandbox.url, sandbox.token) as client,
-        pytest.raises(SyncError, match=r"kobo\.asset_uids"),
+        pytest.raises(ConfigError, match=r"kobo\.asset_uids"),
     ):
         sync_forms(client, engine, [], SyncOptions())
