@@ -204,7 +204,11 @@ class SandboxServer:
         )
         self.injector = FaultInjector(faults)
         self.stats = Stats()
-        self._httpd = _HTTPServer((host, port), _Handler)
+        try:
+            self._httpd = _HTTPServer((host, port), _Handler)
+        except BaseException:
+            self.store.close()  # the port is taken or the host unknown: do not leak the file
+            raise
         self._httpd.sandbox = self
         self.host = host
         self.port = int(self._httpd.server_address[1])

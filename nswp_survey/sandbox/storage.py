@@ -55,10 +55,14 @@ class Storage:
         target = ":memory:" if db_path is None else str(db_path)
         self.lock = threading.RLock()
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if db_path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            if db_path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error:
+            self._db.close()  # not a database, or not writable: the caller reports it
+            raise
 
     def close(self) -> None:
         with self.lock:
