@@ -29,6 +29,32 @@ def private_dir(root: Path, *parts: str) -> Path:
     return levels[-1]
 
 
+def new_private_dirs(folder: Path) -> Path:
+    """Create `folder` and each missing parent owner-only (0700), whatever the umask.
+
+    Folders that already exist are left as they are: they are the user's (a home, a project).
+    """
+    missing = []
+    level = Path(folder)
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
+        level.chmod(0o700)
+    return Path(folder)
+
+
+def write_private_text(path: Path, text: str) -> Path:
+    """Write `text` to `path` as a 0600 file, in folders created owner-only when missing."""
+    new_private_dirs(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # an existing file open to others is made private again
+    return path
+
+
 def write_private(target: Path, write: Callable[[Path], Any]) -> Path:
     """Write through `write(tmp_path)` to a 0600 temporary file, then rename it to `target`."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

@@ -144,3 +144,14 @@ def test_text_in_square_brackets_is_printed_as_it_is(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown section [foo] (known: kobo, database, sync, export)" in result.output
+
+
+def test_folders_made_for_the_database_are_owner_only_parents_included(tmp_path: Path) -> None:
+    from nswp_survey.store import make_engine
+
+    tmp_path.chmod(0o755)
+    path = tmp_path / "new" / "deeper" / "nswp.db"
+    make_engine(f"sqlite:///{path}").dispose()
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (path.parent.parent, path.parent, path)}
+    assert modes == {"new": 0o700, "deeper": 0o700, "nswp.db": 0o600}
+    assert tmp_path.stat().st_mode & 0o777 == 0o755  # a folder that existed is the user's

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "progress": set(),
     "prefetch": set(),
     "private": set(),
-    "store": {"config", "errors"},
+    "store": {"config", "errors", "private"},
     "sync": {"errors", "kobo", "store", "prefetch", "private", "progress"},
     "scheduler": {"config", "errors"},
     "register": {"config", "errors", "store"},

@@ -7,10 +7,8 @@ Exit codes (cron and systemd can tell failures apart):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -130,12 +128,3 @@ def forms_on_server(settings: Settings, engine: Any, named: Sequence[str] = ()) 
 
     with transaction(engine) as conn:
         return deployed_asset_uids(conn, settings.kobo.url)
-
-
-def write_private(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
-    return path

@@ -12,12 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nswp_survey.cli.app import (
-    cli,
-    write_private,
-)
+from nswp_survey.cli.app import cli
 from nswp_survey.errors import ConfigError
-from nswp_survey.private import private_dir
+from nswp_survey.private import private_dir, write_private_text
 
 if TYPE_CHECKING:
     from nswp_survey.sandbox import Faults, SandboxServer
@@ -187,9 +184,9 @@ def bind_error_message(host: str, port: int, err: OSError) -> str:
 def write_token(path: Path, token: str) -> Path:
     """Write the token owner-only, in a folder that is owner-only when the sandbox made it."""
     try:
-        if not path.parent.exists() or path.parent.name == SANDBOX_DIR.name:
+        if path.parent.name == SANDBOX_DIR.name:  # its own folder, even if it exists
             private_dir(path.parent)
-        return write_private(path, token + "\n")
+        return write_private_text(path, token + "\n")
     except OSError as err:
         raise ConfigError(
             f"cannot write the sandbox's token file {path}: {err.strerror or err}; "

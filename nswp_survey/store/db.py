@@ -49,11 +49,11 @@ from sqlmodel import Session
 
 from nswp_survey.config import DatabaseSettings
 from nswp_survey.errors import ConfigError, NswpError, StoreError, redact_url
+from nswp_survey.private import new_private_dirs
 from nswp_survey.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from nswp_survey.store.timestamps import utcnow
 
 FILE_MODE = 0o600
-DIR_MODE = 0o700
 SQLITE_BUSY_TIMEOUT = 30.0
 _BEGIN_OPTION = "nswp_sqlite_begin"
 
@@ -102,8 +102,7 @@ def make_engine(url: str | DatabaseSettings, *, echo: bool = False) -> Engine:
 
 
 def _create_private_file(path: Path) -> None:
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=DIR_MODE)
+    new_private_dirs(path.parent)  # the folders it makes are 0700, parents included
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     except OSError as err:
