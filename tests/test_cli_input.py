@@ -95,3 +95,9 @@ def test_coverage_of_an_unknown_form_is_refused_not_all_to_remind(config: Path) 
     engine.dispose()
     known = run(config, "coverage", "--year", "2025", "--asset", "aKnown", "--format", "json")
     assert known.exit_code == 0, known.output
+
+
+def test_an_empty_format_list_says_so(config: Path) -> None:
+    result = run(config, "export", "--region", "africa", "--year", "2025", "--format", " ,")
+    assert result.exit_code == 2
+    assert "no format given; valid: xlsx, csv, html (comma-separated)" in result.output

@@ -102,8 +102,9 @@ def export(
     wanted = [part.strip() for part in formats.split(",") if part.strip()]
     bad = [f for f in wanted if f not in FORMATS]
     if bad or not wanted:
+        said = f"unknown {', '.join(bad)}" if bad else "no format given"
         raise click.BadParameter(
-            f"unknown {', '.join(bad)}; valid: {', '.join(FORMATS)}", param_hint="--format"
+            f"{said}; valid: {', '.join(FORMATS)} (comma-separated)", param_hint="--format"
         )
     if include_sensitive and tier == "public" and _given("tier"):
         raise click.BadParameter(
