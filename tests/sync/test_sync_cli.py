@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -106,13 +108,14 @@ def test_a_failed_scheduled_run_is_logged_and_does_not_stop_the_schedule(
     assert "sync ok: aX: 3 new" in caplog.text
 
 
-def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
-    config: Path, sandbox: SandboxServer, survey: Survey, tmp_path: Path
-) -> None:
-    survey.add(4)
-    env = {**os.environ, "NSWP_KOBO_TOKEN": sandbox.token}
+def sigterm_when(
+    config: Path, token: str, tmp_path: Path, command: str, ready: Callable[[list[Any]], bool]
+) -> tuple[subprocess.Popen[str], str, list[Any]]:
+    """Run `nswp-survey <command>` in a process, SIGTERM it once `ready(last runs)` holds;
+    (the process, its stderr, the runs after it ended)."""
+    env = {**os.environ, "NSWP_KOBO_TOKEN": token}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nswp_survey", "--config", str(config), "schedule"],
+        [sys.executable, "-m", "nswp_survey", "--config", str(config), command],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -120,24 +123,39 @@ def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
     )
     engine = make_engine(f"sqlite:///{tmp_path}/n.db")
     try:
-        ok_runs: list[str] = []
-        for _ in range(200_000):  # bounded wait for the first scheduled run to finish
+        runs: list[Any] = []
+        for _ in range(200_000):  # bounded wait, no sleep
             if proc.poll() is not None:
                 break
             try:
                 with transaction(engine) as conn:
-                    ok_runs = [r.status for r in last_runs(conn, 5) if r.status == "ok"]
+                    runs = last_runs(conn, 5)
             except Exception:  # noqa: S112 - tables not created yet
                 continue
-            if ok_runs:
+            if ready(runs):
                 break
-        assert ok_runs, "the scheduler ran no sync"
+        assert ready(runs), f"{command} never got ready before it ended"
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
+        with transaction(engine) as conn:
+            return proc, stderr, last_runs(conn, 5)
     finally:
         if proc.poll() is None:
             proc.kill()
         engine.dispose()
+
+
+def test_schedule_runs_a_sync_and_stops_cleanly_on_sigterm(
+    config: Path, sandbox: SandboxServer, survey: Survey, tmp_path: Path
+) -> None:
+    survey.add(4)
+    proc, stderr, _runs = sigterm_when(
+        config,
+        sandbox.token,
+        tmp_path,
+        "schedule",
+        lambda runs: any(r.status == "ok" for r in runs),
+    )
     assert proc.returncode == 0, stderr
     assert "stopping the scheduler" in stderr
     assert "4 new" in stderr
@@ -180,38 +198,13 @@ def test_sigterm_closes_the_run_and_exits_130(
 ) -> None:
     survey.add(60)
     sandbox.injector.configure(Faults(latency=0.2))  # six slow pages: time to stop it
-    env = {**os.environ, "NSWP_KOBO_TOKEN": sandbox.token}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nswp_survey", "--config", str(config), "sync"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    engine = make_engine(f"sqlite:///{tmp_path}/n.db")
-    try:
-        pages = 0
-        for _ in range(200_000):  # bounded wait for the first committed page
-            if proc.poll() is not None:
-                break
-            try:
-                with transaction(engine) as conn:
-                    runs = last_runs(conn, 1)
-            except Exception:  # noqa: S112 - tables not created yet
-                continue
-            pages = runs[0].pages if runs else 0
-            if pages:
-                break
-        assert pages, "the sync committed no page before it ended"
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
-        with transaction(engine) as conn:
-            run = last_runs(conn, 1)[0]
+    try:  # stopped once the first page is committed
+        proc, stderr, runs = sigterm_when(
+            config, sandbox.token, tmp_path, "sync", lambda runs: bool(runs and runs[0].pages)
+        )
     finally:
         sandbox.injector.configure(Faults())
-        if proc.poll() is None:
-            proc.kill()
-        engine.dispose()
+    run = runs[0]
     assert proc.returncode == 130, stderr
     assert stderr.strip().endswith("interrupted")
     # closed at once, not left "running" until the next sync
