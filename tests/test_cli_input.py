@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from nswp_survey.cli import cli
-from nswp_survey.store import make_engine, transaction, upsert_form
+from nswp_survey.store import make_engine, migrate, transaction, upsert_form
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "nswp.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/n.db"\n', encoding="utf-8")
+    migrate(make_engine(f"sqlite:///{tmp_path}/n.db"))  # an empty store, as after install
     return path
 
 
@@ -101,3 +102,25 @@ def test_an_empty_format_list_says_so(config: Path) -> None:
     result = run(config, "export", "--region", "africa", "--year", "2025", "--format", " ,")
     assert result.exit_code == 2
     assert "no format given; valid: xlsx, csv, html (comma-separated)" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "status"],
+        ["export-log"],
+        ["members", "list"],
+        ["coverage"],
+        ["indicators", "--year", "2025"],
+        ["export", "--region", "africa", "--year", "2025"],
+    ],
+)
+def test_reading_commands_do_not_make_a_database_at_a_mistyped_path(
+    tmp_path: Path, args: list[str]
+) -> None:
+    path = tmp_path / "nswp.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/typo.db"\n', encoding="utf-8")
+    result = run(path, *args)
+    assert result.exit_code == 6, result.output
+    assert f"there is no database at {tmp_path}/typo.db: run nswp-survey sync" in result.output
+    assert not (tmp_path / "typo.db").exists()

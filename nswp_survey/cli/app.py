@@ -20,7 +20,7 @@ from nswp_survey.console import (
     configure_logging,
     err_console,
 )
-from nswp_survey.errors import ConfigError, NswpError
+from nswp_survey.errors import ConfigError, NswpError, StoreError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -108,10 +108,22 @@ def require_token(settings: Settings) -> None:
         )
 
 
-def open_store(settings: Settings) -> Any:
-    """The configured database, migrated to the current schema (created owner-only)."""
-    from nswp_survey.store import make_engine, migrate
+def open_store(settings: Settings, *, existing: bool = False) -> Any:
+    """The configured database, migrated to the current schema (created owner-only).
 
+    `existing` (commands that only read): a SQLite file that is not there is an error; a
+    mistyped path would otherwise make a new, empty database and print empty answers.
+    """
+    from nswp_survey.store import make_engine, migrate
+    from nswp_survey.store.db import normalize_url, sqlite_path
+
+    url = normalize_url(settings.database.url)
+    path = sqlite_path(url) if existing and url.get_backend_name() == "sqlite" else None
+    if path is not None and not path.expanduser().exists():
+        raise StoreError(
+            f"there is no database at {path}: run nswp-survey sync (or nswp-survey demo) "
+            "first, or check database.url"
+        )
     engine = make_engine(settings.database.url)
     migrate(engine)
     return engine

@@ -112,7 +112,7 @@ def export(
             param_hint="--tier",
         )
     tier = "internal" if include_sensitive else tier
-    engine = open_store(settings)
+    engine = open_store(settings, existing=True)
     catalogue, schema = load_checked(catalogue_path, form_path, engine)
     fallback = Path(form_path) if form_path else None
     if fallback is None and catalogue.form:
@@ -177,7 +177,7 @@ def export_log(app: AppContext, limit: int) -> None:
 
     from nswp_survey.store import iso, last_exports, transaction
 
-    engine = open_store(app.settings())
+    engine = open_store(app.settings(), existing=True)
     with transaction(engine) as conn:
         runs = last_exports(conn, limit)
     table = Table(title="exports (newest first, UTC)")

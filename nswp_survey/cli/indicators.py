@@ -225,7 +225,7 @@ def indicators(
         raise click.BadParameter(
             f"unknown region {region!r}; valid: {', '.join(REGIONS)}", param_hint="--region"
         )
-    engine = open_store(app.settings())
+    engine = open_store(app.settings(), existing=True)
     catalogue, schema = load_checked(catalogue_path, form_path, engine)
     frames = load_frames(engine, catalogue, years=years, schema=schema)
     results = compute_indicators(

@@ -58,7 +58,8 @@ def members_list(app: AppContext, include_sensitive: bool, fmt: str) -> None:
     """List the members of the register (without names and contacts unless asked)."""
     from nswp_survey.register import load_register
 
-    rows = load_register(open_store(app.settings()), include_sensitive=include_sensitive)
+    engine = open_store(app.settings(), existing=True)
+    rows = load_register(engine, include_sensitive=include_sensitive)
     if fmt == "table":  # narrow enough for a terminal
         rows = [{k: v for k, v in row.items() if k != "updated_at"} for row in rows]
     _emit(rows, fmt, title=f"member register ({len(rows)} members)")
@@ -86,7 +87,7 @@ def coverage(app: AppContext, year: int, fmt: str, pending: bool, assets_: tuple
     from nswp_survey.register import compute_coverage, coverage_rows, pending_rows
     from nswp_survey.store import stored_asset_uids, transaction
 
-    engine = open_store(app.settings())
+    engine = open_store(app.settings(), existing=True)
     with transaction(engine) as conn:
         known = stored_asset_uids(conn)
     if unknown := [uid for uid in assets_ if uid not in known]:

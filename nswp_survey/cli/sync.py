@@ -119,7 +119,7 @@ def sync_status(app: AppContext, limit: int) -> None:
     from nswp_survey.store import iso, last_runs, load_sync_state, transaction
 
     settings = app.settings()
-    engine = open_store(settings)
+    engine = open_store(settings, existing=True)
     with transaction(engine) as conn:
         runs = last_runs(conn, limit)
         states = {uid: load_sync_state(conn, uid) for uid in {r.asset_uid for r in runs}}
