@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from nswp_survey.errors import NswpError
+from nswp_survey.errors import KoboNotFoundError
 from nswp_survey.forms.filler import FormFiller, instance_values
 from nswp_survey.forms.questions import FormModel, load_form_model
 from nswp_survey.forms.xform import XFormTemplate, build_instance, load_xform
@@ -96,7 +96,7 @@ def load_served_form(client: KoboClient, asset_uid: str) -> ServedForm:
         if entry.form_id == asset_uid:
             xml = client.openrosa.download_xform(entry.download_url)
             return ServedForm(asset_uid, xml, load_xform(xml), load_form_model(xml))
-    raise NswpError(
+    raise KoboNotFoundError(  # exit 3: the server's side, as a 404 would be
         f"the server's form list does not offer {asset_uid}: deploy it first "
         "(nswp-survey deploy) and check that the token's account may submit to it"
     )

@@ -7,6 +7,9 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+import pytest
+
+from nswp_survey.errors import KoboNotFoundError
 from nswp_survey.forms.questions import check_answers
 from nswp_survey.kobo import KoboClient
 from nswp_survey.simulate import iter_members, load_served_form, simulate
@@ -121,3 +124,9 @@ def test_same_seed_same_bytes_and_a_rerun_is_a_duplicate(
     assert (posted.duplicates, rerun.duplicates) == (0, 20)
     assert rerun.instance_ids == posted.instance_ids
     assert client.assets.get(survey_uid).submission_count == 20
+
+
+def test_a_form_the_server_does_not_offer_is_a_kobo_error(client: KoboClient) -> None:
+    with pytest.raises(KoboNotFoundError, match="form list does not offer aNope") as caught:
+        load_served_form(client, "aNope")
+    assert caught.value.exit_code == 3
