@@ -100,15 +100,14 @@ class DatabaseSettings:
             raise ConfigError(
                 f"database.url must start with sqlite:// or postgresql:// (got {shown!r})"
             )
-        if self.url.startswith("sqlite://") and urlsplit(self.url).path.strip("/") in (
-            "",
-            ":memory:",
-        ):  # an in-memory database would be gone, with everything synced, at exit
+        parts = urlsplit(self.url)
+        if self.url.startswith("sqlite://") and parts.path.strip("/") in ("", ":memory:"):
+            # an in-memory database would be gone, with everything synced, at exit
             raise ConfigError(
                 "database.url needs a file: sqlite:///data/nswp-survey.db (relative to the "
                 "current folder) or sqlite:////absolute/path.db"
             )
-        if urlsplit(self.url).netloc.count("@") > 1:  # the driver would cut the password
+        if parts.netloc.count("@") > 1:  # the driver would cut the password
             raise ConfigError(
                 f"the password in database.url ({shown}) contains '@': write it as %40"
             )

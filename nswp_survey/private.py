@@ -19,12 +19,13 @@ from typing import Any
 
 
 def private_dir(root: Path, *parts: str) -> Path:
-    """`root/parts...`, each level created if missing and made owner-only (0700)."""
+    """`root/parts...`, each level created if missing and made owner-only (0700); missing
+    parents of `root` are created owner-only too (new_private_dirs)."""
     levels = [Path(root)]
     for part in parts:
         levels.append(levels[-1] / part)
+    new_private_dirs(levels[-1])
     for level in levels:
-        level.mkdir(mode=0o700, parents=True, exist_ok=True)
         level.chmod(0o700)  # an existing folder open to others is made private again
     return levels[-1]
 
@@ -46,13 +47,10 @@ def new_private_dirs(folder: Path) -> Path:
 
 
 def write_private_text(path: Path, text: str) -> Path:
-    """Write `text` to `path` as a 0600 file, in folders created owner-only when missing."""
+    """Write `text` to `path` as a 0600 file (whole or not at all), in folders created
+    owner-only when missing."""
     new_private_dirs(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)  # an existing file open to others is made private again
-    return path
+    return write_private(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_private(target: Path, write: Callable[[Path], Any]) -> Path:

@@ -117,8 +117,8 @@ def open_store(settings: Settings, *, existing: bool = False) -> Any:
     from nswp_survey.store import make_engine, migrate
     from nswp_survey.store.db import normalize_url, sqlite_path
 
-    url = normalize_url(settings.database.url)
-    path = sqlite_path(url) if existing and url.get_backend_name() == "sqlite" else None
+    url = normalize_url(settings.database.url) if existing else None
+    path = sqlite_path(url) if url is not None and url.get_backend_name() == "sqlite" else None
     if path is not None and not path.expanduser().exists():
         raise StoreError(
             f"there is no database at {path}: run nswp-survey sync (or nswp-survey demo) "
