@@ -16,6 +16,7 @@ The sync layer converts Kobo submissions into `SubmissionRow`s and calls, per pa
     syncs.py       cursor, sync runs
     lock.py        acquire_sync_lock
     members.py     the member register (member, member_event) and answers by path
+    register_imports.py  the register's import log and the last import's undo snapshot
 """
 
 from nswp_survey.store.answers import flatten_submission
@@ -46,6 +47,8 @@ from nswp_survey.store.lock import acquire_sync_lock
 from nswp_survey.store.members import (
     SubmissionAnswers,
     add_member_event,
+    delete_member,
+    delete_member_events,
     insert_member,
     load_member_events,
     load_members,
@@ -53,6 +56,15 @@ from nswp_survey.store.members import (
     update_member,
 )
 from nswp_survey.store.migrations import MIGRATIONS, Migration
+from nswp_survey.store.register_imports import (
+    delete_member_snapshots,
+    finish_register_import,
+    load_member_snapshots,
+    load_register_imports,
+    mark_register_import_undone,
+    save_member_snapshot,
+    start_register_import,
+)
 from nswp_survey.store.rows import AttachmentRow, SubmissionRow, UpsertCounts, content_hash
 from nswp_survey.store.submissions import (
     commit_page,
@@ -86,7 +98,11 @@ __all__ = [
     "content_hash",
     "current_version",
     "database_error",
+    "delete_member",
+    "delete_member_events",
+    "delete_member_snapshots",
     "deployed_asset_uids",
+    "finish_register_import",
     "finish_run",
     "flatten_submission",
     "get_cursor",
@@ -98,17 +114,22 @@ __all__ = [
     "load_form_content",
     "load_form_versions",
     "load_member_events",
+    "load_member_snapshots",
     "load_members",
     "load_pending_attachments",
+    "load_register_imports",
     "load_submission_answers",
     "load_sync_state",
     "make_engine",
+    "mark_register_import_undone",
     "migrate",
     "record_export",
     "record_form_version",
+    "save_member_snapshot",
     "session_scope",
     "set_attachment_file",
     "set_cursor",
+    "start_register_import",
     "start_run",
     "stored_asset_uids",
     "tombstone_missing",

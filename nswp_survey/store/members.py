@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlmodel import Session
 
 from nswp_survey.store.db import connection_of
@@ -58,6 +58,13 @@ def update_member(db: Connection | Session, code: str, values: Mapping[str, Any]
     conn.execute(stmt.values({"updated_at": utcnow(), **values}))
 
 
+def delete_member(db: Connection | Session, code: str) -> None:
+    """Remove one member (its events first: `members undo` of the import that added it)."""
+    conn = connection_of(db)
+    conn.execute(delete(MEMBER_EVENT).where(MEMBER_EVENT.c.code == code))
+    conn.execute(delete(MEMBER).where(MEMBER.c.code == code))
+
+
 def add_member_event(
     db: Connection | Session,
     code: str,
@@ -65,9 +72,11 @@ def add_member_event(
     event_date: date,
     details: str | None = None,
     *,
+    import_id: int | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Record that member `code` joined, left or changed on `event_date`."""
+    """Record that member `code` joined, left or changed on `event_date` (in import
+    `import_id`, when an import did it)."""
     if event not in MEMBER_EVENTS:
         raise ValueError(f"unknown member event {event!r}")
     conn = connection_of(db)
@@ -78,8 +87,15 @@ def add_member_event(
             event_date=event_date,
             details=details,
             recorded_at=now or utcnow(),
+            import_id=import_id,
         )
     )
+
+
+def delete_member_events(db: Connection | Session, import_id: int) -> None:
+    """Remove the events import `import_id` recorded (`members undo`)."""
+    conn = connection_of(db)
+    conn.execute(delete(MEMBER_EVENT).where(MEMBER_EVENT.c.import_id == import_id))
 
 
 def load_member_events(db: Connection | Session, code: str | None = None) -> list[MemberEvent]:

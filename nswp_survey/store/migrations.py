@@ -301,9 +301,49 @@ def _m0003_workbook_hash(conn: Connection) -> None:
     )
 
 
+def _v5_metadata() -> MetaData:
+    """The tables migration 5 adds, frozen (do not edit: write a new migration instead)."""
+    md = MetaData()
+    register_import = Table(
+        "register_import",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("imported_at", UTCDateTime, nullable=False),
+        Column("file", Text, nullable=False),
+        Column("mode", String, nullable=False),
+        Column("as_of", Date, nullable=False),
+        Column("rows", Integer, nullable=False),
+        Column("added", Integer, nullable=False),
+        Column("rejoined", Integer, nullable=False),
+        Column("left", Integer, nullable=False),
+        Column("changed", Integer, nullable=False),
+        Column("unchanged", Integer, nullable=False),
+        Column("undone_at", UTCDateTime),
+    )
+    _indexed(register_import, "imported_at")
+    Table(
+        "member_snapshot",
+        md,
+        Column("import_id", Integer, ForeignKey("register_import.id"), primary_key=True),
+        Column("code", String, primary_key=True),
+        Column("before_json", Text),
+    )
+    return md
+
+
+def _m0005_register_imports(conn: Connection) -> None:
+    """The import log and undo snapshots; member events name the import that wrote them."""
+    _v5_metadata().create_all(conn)
+    conn.exec_driver_sql(
+        "ALTER TABLE member_event ADD COLUMN import_id INTEGER REFERENCES register_import (id)"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_member_event_import_id ON member_event (import_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _m0001_initial),
     Migration(2, "member register", _m0002_member_register),
     Migration(3, "workbook hash of deployed versions", _m0003_workbook_hash),
     Migration(4, "export log", _m0004_export_log),
+    Migration(5, "register import log", _m0005_register_imports),
 )

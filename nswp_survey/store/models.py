@@ -250,7 +250,8 @@ class Member(SQLModel, table=True):
 
 
 class MemberEvent(SQLModel, table=True):
-    """History of the register: a member `joined`, `left` or `changed` on `event_date`."""
+    """History of the register: a member `joined`, `left` or `changed` on `event_date`;
+    `import_id` is the register import that recorded it (NULL before migration 5)."""
 
     __tablename__ = "member_event"
 
@@ -260,3 +261,36 @@ class MemberEvent(SQLModel, table=True):
     event_date: date
     details: str | None = Field(default=None, sa_type=Text)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+    import_id: int | None = Field(default=None, foreign_key="register_import.id", index=True)
+
+
+class RegisterImport(SQLModel, table=True):
+    """One `members import` that was written: when, from which file (its name, not its
+    folder), as the whole register or a partial update, and what it did by member.
+    `undone_at` is set by `members undo`."""
+
+    __tablename__ = "register_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    imported_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    file: str = Field(sa_type=Text)
+    mode: str  # "whole" (members missing from the file left) or "partial"
+    as_of: date
+    rows: int = 0
+    added: int = 0
+    rejoined: int = 0
+    left: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MemberSnapshot(SQLModel, table=True):
+    """What the last register import replaced, for `members undo`: per member it wrote, the
+    previous values of the columns it changed (JSON), or NULL for a member it added."""
+
+    __tablename__ = "member_snapshot"
+
+    import_id: int = Field(foreign_key="register_import.id", primary_key=True)
+    code: str = Field(primary_key=True)
+    before_json: str | None = Field(default=None, sa_type=Text)
