@@ -167,6 +167,25 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
+class RegisterSettings:
+    """How `members import` guards the member register."""
+
+    # A file that would mark more than this share of the active members as left (because
+    # they are missing from it) is refused unless --replace or --partial says what it is.
+    # The whole register marks as left only the organisations that went since the last
+    # import, a handful; a file filtered to one region, one sheet of several or a cut-off
+    # copy leaves out far more. 0 refuses any such leaving, 1 never refuses.
+    max_left_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_left_share <= 1:  # (also refuses nan)
+            raise ConfigError(
+                f"register.max_left_share must be between 0 and 1 (a share: 0.1 = 10%), "
+                f"not {self.max_left_share}"
+            )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole resolved configuration; `source` names the file it came from, if any."""
 
@@ -174,12 +193,13 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
+    register: RegisterSettings = field(default_factory=RegisterSettings)
     source: str | None = None
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Plain nested dict for display; the token appears masked."""
         out: dict[str, dict[str, Any]] = {}
-        for section in ("kobo", "database", "sync", "export"):
+        for section in ("kobo", "database", "sync", "export", "register"):
             obj = getattr(self, section)
             out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
         out["kobo"]["token"] = mask_token(self.kobo.token)
@@ -194,6 +214,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "sync": SyncSettings,
     "export": ExportSettings,
+    "register": RegisterSettings,
 }
 # Keys the file may not hold: the token belongs in the environment or an owner-only file.
 _FORBIDDEN = {("kobo", "token")}
@@ -249,6 +270,7 @@ def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Set
         database=sections.get("database", DatabaseSettings()),
         sync=sections.get("sync", SyncSettings()),
         export=sections.get("export", ExportSettings()),
+        register=sections.get("register", RegisterSettings()),
         source=source,
     )
 

@@ -143,7 +143,7 @@ def test_text_in_square_brackets_is_printed_as_it_is(tmp_path: Path) -> None:
         cli, ["--config", str(config), "config", "show"]
     )
     assert result.exit_code == 2
-    assert "unknown section [foo] (known: kobo, database, sync, export)" in result.output
+    assert "unknown section [foo] (known: kobo, database, sync, export, register)" in result.output
 
 
 def test_folders_made_for_the_database_are_owner_only_parents_included(tmp_path: Path) -> None:
