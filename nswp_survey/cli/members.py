@@ -1,4 +1,4 @@
-"""`nswp-survey members import|list` and `nswp-survey coverage`."""
+"""`nswp-survey members import|list|history|undo` and `nswp-survey coverage`."""
 
 from __future__ import annotations
 
@@ -27,27 +27,134 @@ def members() -> None:
 
 @members.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and count changes; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and list what would change; write nothing."
+)
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
     help="Date the file describes (default today): members missing from it left that day.",
 )
+@click.option(
+    "--replace", is_flag=True, help="FILE is the whole register, however many it marks as left."
+)
+@click.option(
+    "--partial", is_flag=True, help="Update and add only the rows of FILE; nobody is marked left."
+)
 @pass_app
-def members_import(app: AppContext, file: Path, dry_run: bool, as_of: datetime | None) -> None:
+def members_import(
+    app: AppContext,
+    file: Path,
+    dry_run: bool,
+    as_of: datetime | None,
+    replace: bool,
+    partial: bool,
+) -> None:
     """Import the member register from a .csv or .xlsx file (all rows or none).
 
     Columns: member_code, region, country, membership_type, join_date, preferred_language,
     active; optional regional_network, left_date, org_name, contact. Re-importing updates
-    members in place; a member missing from the file is marked as left. Bad rows are
-    listed by row number and nothing is imported (exit code 2).
+    members in place; a member missing from the file is marked as left. A file that would
+    mark more than register.max_left_share of the active members as left (default 10%) is
+    refused until --replace or --partial says what it is. Bad rows are listed by row number.
+    Refused: nothing is imported (exit code 2). `nswp-survey members undo` undoes the last
+    import.
     """
-    from nswp_survey.register import import_register
+    from nswp_survey.errors import RegisterError
+    from nswp_survey.register import UNDO_COMMAND, changed_register, import_register
 
-    engine = open_store(app.settings())
+    if replace and partial:
+        raise click.UsageError("give --replace (the whole register) or --partial, not both")
+    settings = app.settings()
+    engine = open_store(settings)
+    limit = None if replace or partial else settings.register.max_left_share
     day = as_of.date() if as_of else None
-    result = import_register(engine, file, as_of=day, dry_run=dry_run)
+    result = import_register(
+        engine, file, as_of=day, dry_run=dry_run, partial=partial, max_left_share=limit
+    )
     click.echo(result.summary())
+    if dry_run:
+        for line in result.changes():
+            click.echo(line)
+    if result.refused:
+        raise RegisterError(result.refused)
+    if not dry_run and changed_register(result):
+        click.echo(f"to undo this import: {UNDO_COMMAND}")
+
+
+@members.command("history")
+@click.option("--member", "code", help="The events of this member code instead.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many imports to show.",
+)
+@pass_app
+def members_history(app: AppContext, code: str | None, limit: int) -> None:
+    """The register's imports, newest first, and how to undo the last one.
+
+    Each import that wrote: when (UTC), the file's name, whole register or partial, the
+    date it describes, and how many members it added, marked as rejoined, left or changed.
+    With --member: that member's events (joined, left, changed; never the values).
+    """
+    from nswp_survey.register import (
+        UNDO_COMMAND,
+        describe_import,
+        load_import_history,
+        undoable_import,
+    )
+    from nswp_survey.store import iso, load_member_events
+
+    engine = open_store(app.settings(), existing=True)
+    if code is not None:
+        with engine.connect() as conn:
+            found = load_member_events(conn, code.strip().upper())
+        rows = [
+            {
+                "recorded": iso(e.recorded_at),
+                "event": e.event,
+                "date": e.event_date,
+                "details": e.details,
+                "import": e.import_id,
+            }
+            for e in found
+        ]
+        _emit(rows, "table", title=f"history of member {code.strip().upper()}")
+        return
+    imports = load_import_history(engine)
+    rows = [
+        {
+            "import": entry.id,
+            "when": iso(entry.imported_at),
+            "file": entry.file,
+            "mode": entry.mode,
+            "as_of": entry.as_of,
+            **{k: getattr(entry, k) for k in ("rows", "added", "rejoined", "left", "changed")},
+            "undone": iso(entry.undone_at) if entry.undone_at else None,
+        }
+        for entry in imports[:limit]
+    ]
+    _emit(rows, "table", title="register imports (newest first, UTC)")
+    last = undoable_import(imports)
+    if last is not None:
+        click.echo(f"to undo the last one, {describe_import(last)}: {UNDO_COMMAND}")
+
+
+@members.command("undo")
+@pass_app
+def members_undo(app: AppContext) -> None:
+    """Undo the last import that changed the register, exactly.
+
+    The members it changed or marked as left or rejoined are put back as they were, those
+    it added are removed, and its events are deleted; the import stays in `members history`
+    marked undone. Only the last import can be undone, once.
+    """
+    from nswp_survey.register import undo_last_import
+
+    engine = open_store(app.settings(), existing=True)
+    click.echo(undo_last_import(engine).summary())
 
 
 @members.command("list")

@@ -3,7 +3,9 @@
 A service: imports `store`, `config` and `errors` only.
 
     codes.py     vocabularies: member code pattern, regions, ISO 3166 alpha-3, languages
-    importer.py  import_register (CSV/XLSX -> register, all or nothing), load_sample_register
+    file.py      parse_register (CSV/XLSX -> checked rows, or every problem by row)
+    importer.py  import_register (checked rows -> register, all or nothing), load_sample_register
+    history.py   the import log; undo_last_import
     coverage.py  compute_coverage (responses / active members), member_counts (MEM-01, MEM-02)
 
 Organisation names and contacts are sensitive: only `load_register(...,
@@ -31,16 +33,27 @@ from nswp_survey.register.coverage import (
     pending_rows,
     survey_year,
 )
-from nswp_survey.register.importer import (
-    SAMPLE_REGISTER,
+from nswp_survey.register.file import (
     SENSITIVE_COLUMNS,
-    ImportResult,
     RegisterEntry,
     RegisterFile,
+    parse_register,
+)
+from nswp_survey.register.history import (
+    UNDO_COMMAND,
+    UndoResult,
+    describe_import,
+    load_import_history,
+    undo_last_import,
+    undoable_import,
+)
+from nswp_survey.register.importer import (
+    SAMPLE_REGISTER,
+    ImportResult,
     apply_register,
+    changed_register,
     import_register,
     load_sample_register,
-    parse_register,
 )
 from nswp_survey.store import load_members
 
@@ -60,6 +73,7 @@ __all__ = [
     "ANNUAL_SURVEY",
     "SAMPLE_REGISTER",
     "SENSITIVE_COLUMNS",
+    "UNDO_COMMAND",
     "Coverage",
     "CoverageCell",
     "Duplicate",
@@ -70,16 +84,22 @@ __all__ = [
     "RegisterFile",
     "Response",
     "SurveyPaths",
+    "UndoResult",
     "apply_register",
+    "changed_register",
     "compute_coverage",
     "coverage_of",
     "coverage_rows",
+    "describe_import",
     "import_register",
     "is_active_on",
+    "load_import_history",
     "load_register",
     "load_sample_register",
     "member_counts",
     "parse_register",
     "pending_rows",
     "survey_year",
+    "undo_last_import",
+    "undoable_import",
 ]

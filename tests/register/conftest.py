@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from nswp_survey.cli import cli
 from nswp_survey.store import SubmissionRow, make_engine, migrate, transaction, upsert_form
 
 ASSET = "aRegisterTestAsset0000"
@@ -80,3 +82,18 @@ def register_csv(tmp_path: Path) -> Any:
 @pytest.fixture
 def make_submission() -> Any:
     return survey_row
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Any:
+    """`run(*args)` invokes nswp-survey on a SQLite database under tmp_path; `run.config` is
+    its configuration file (tests may add to it), `run.url` the database's URL."""
+    config = tmp_path / "nswp.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n', encoding="utf-8")
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+    invoke.config = config  # type: ignore[attr-defined]
+    invoke.url = f"sqlite:///{tmp_path / 'cli.db'}"  # type: ignore[attr-defined]
+    return invoke

@@ -19,7 +19,7 @@ from nswp_survey.register import (
     load_sample_register,
     member_counts,
 )
-from nswp_survey.register.importer import REQUIRED_COLUMNS
+from nswp_survey.register.file import REQUIRED_COLUMNS
 from nswp_survey.store import load_member_events, load_members, transaction
 
 from .conftest import HEADER
@@ -84,13 +84,36 @@ def test_reimport_updates_in_place_and_keeps_history(engine: Engine, register_cs
     assert len(events(engine, "NG-0002")) == 3
 
 
-def test_a_member_returning_with_its_old_join_date_rejoins_on_the_import_date(
+def test_a_member_back_with_its_old_join_date_after_a_year_end_rejoins_on_the_import_date(
     engine: Engine, register_csv: Any
 ) -> None:
     import_register(engine, register_csv(KE, NG), as_of=JAN)
     import_register(engine, register_csv(KE), as_of=date(2026, 2, 1))
-    import_register(engine, register_csv(KE, NG), as_of=date(2026, 4, 1))
-    assert members(engine)["NG-0002"].join_date == date(2026, 4, 1)
+    import_register(engine, register_csv(KE, NG), as_of=date(2027, 1, 10))
+    # Not a member on 31 Dec 2026 (MEM-01), so a new member of 2027 (MEM-02).
+    assert members(engine)["NG-0002"].join_date == date(2027, 1, 10)
+    assert member_counts(engine, 2027).joined == 1
+
+
+def test_a_member_back_within_the_year_it_left_keeps_its_join_date(
+    engine: Engine, register_csv: Any
+) -> None:
+    import_register(engine, register_csv(KE, NG), as_of=JAN)
+    import_register(engine, register_csv(KE), as_of=date(2026, 2, 1))
+    result = import_register(engine, register_csv(KE, NG), as_of=date(2026, 4, 1))
+    assert result.rejoined == 1
+    ng = members(engine)["NG-0002"]
+    assert (ng.active, ng.left_date, ng.join_date) == (True, None, date(2025, 6, 1))
+    # Counted on 31 Dec 2025 and 2026 alike: no new member in 2026.
+    assert member_counts(engine, 2026).joined == 0
+    assert events(engine, "NG-0002")[1:] == [
+        ("left", date(2026, 2, 1), "not in the register file"),
+        (
+            "joined",
+            date(2026, 4, 1),
+            "active again in the register file, in the year it left: join date kept",
+        ),
+    ]
 
 
 def test_inactive_rows_leave_on_their_left_date(engine: Engine, register_csv: Any) -> None:

@@ -9,10 +9,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
-from nswp_survey.cli import cli
 from nswp_survey.register import SAMPLE_REGISTER
 from nswp_survey.store import commit_page, make_engine, migrate, transaction, upsert_form
 
@@ -20,19 +16,6 @@ from .conftest import HEADER
 
 ASSET = "aRegisterCliAsset00000"
 SAMPLE_ROW = "KE-0001,africa,KEN,full,,2010-01-01,,en,yes,,"
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Any:
-    """`run(*args)` invokes nswp-survey on a SQLite database under tmp_path."""
-    config = tmp_path / "nswp.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n', encoding="utf-8")
-
-    def invoke(*args: str) -> Any:
-        return CliRunner().invoke(cli, ["--config", str(config), *args])
-
-    invoke.url = f"sqlite:///{tmp_path / 'cli.db'}"  # type: ignore[attr-defined]
-    return invoke
 
 
 def test_import_then_coverage_of_the_sample_register(run: Any, make_submission: Any) -> None:
