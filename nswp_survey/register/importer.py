@@ -75,7 +75,8 @@ class ImportResult:
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        rows = f"{self.rows} member rows" + (" (partial: nobody leaves)" if self.partial else "")
+        partial = " (partial: members not in it untouched)" if self.partial else ""
+        rows = f"{self.rows} member rows{partial}"
         return (
             f"{verb} {rows}: {self.added} added, {self.rejoined} rejoined, "
             f"{self.left} left, {self.changed} changed, {self.unchanged} unchanged"

@@ -87,8 +87,8 @@ def test_partial_updates_only_its_rows_and_marks_nobody_left(imported: Any, tmp_
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == (
-        "imported 7 member rows (partial: nobody leaves): 1 added, 0 rejoined, 0 left, "
-        "1 changed, 5 unchanged"
+        "imported 7 member rows (partial: members not in it untouched): 1 added, 0 rejoined, "
+        "0 left, 1 changed, 5 unchanged"
     )
     after = stored_members(imported.url)
     assert after["KE-0001"].preferred_language == "es"
@@ -196,8 +196,8 @@ def test_dry_run_of_a_partial_file_shows_the_refusal_and_the_partial_plan(
     partial = imported("members", "import", str(six), "--dry-run", "--partial")
     assert (partial.exit_code, partial.stdout) == (
         0,
-        "would import 6 member rows (partial: nobody leaves): 0 added, 0 rejoined, 0 left, "
-        "0 changed, 6 unchanged\n",
+        "would import 6 member rows (partial: members not in it untouched): 0 added, "
+        "0 rejoined, 0 left, 0 changed, 6 unchanged\n",
     )
     assert register_tables(imported.url) == before
 
