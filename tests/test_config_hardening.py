@@ -155,3 +155,28 @@ def test_folders_made_for_the_database_are_owner_only_parents_included(tmp_path:
     modes = {p.name: p.stat().st_mode & 0o777 for p in (path.parent.parent, path.parent, path)}
     assert modes == {"new": 0o700, "deeper": 0o700, "nswp.db": 0o600}
     assert tmp_path.stat().st_mode & 0o777 == 0o755  # a folder that existed is the user's
+
+
+@pytest.mark.parametrize("written", ["sqlite:////ABS", "sqlite:///data/nswp-survey.db"])
+def test_config_show_prints_a_sqlite_url_as_written(tmp_path: Path, written: str) -> None:
+    url = written.replace("/ABS", str(tmp_path / "nswp.db"))  # four slashes: an absolute path
+    config = write(tmp_path, f'[database]\nurl = "{url}"\n')
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = CliRunner(env={"NSWP_KOBO_TOKEN": "", "COLUMNS": "300"}).invoke(
+            cli, ["--config", str(config), *args]
+        )
+        assert result.exit_code == 0, result.output
+        assert f'"{url}"' in result.output if "--json" in args else f" {url} " in result.output
+
+
+def test_a_database_error_names_the_file_with_a_url_that_still_names_it(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    db = tmp_path / "notes.db"
+    db.write_text("not a database, just a long enough line of text " * 20, encoding="utf-8")
+    config = write(tmp_path, f'[database]\nurl = "sqlite:///{db}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync", "status"])
+    assert result.exit_code == 6, result.output
+    shown = result.stderr.split("the database ", 1)[1].split(" cannot be used")[0]
+    assert shown == f"sqlite:///{db}"  # sqlite:////tmp/...: the same absolute file
+    assert make_url(shown).database == str(db)
