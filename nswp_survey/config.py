@@ -54,6 +54,8 @@ class KoboSettings:
     def __post_init__(self) -> None:
         url = self.url.rstrip("/")
         object.__setattr__(self, "url", url)
+        for key, value in (("kobo.url", url), ("kobo.openrosa_url", self.openrosa_url)):
+            _check_server_address(key, value or "")
         if not url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"kobo.url must start with https:// (or http:// for this machine), "
@@ -197,6 +199,26 @@ _SECTIONS: dict[str, type] = {
 }
 # Keys the file may not hold: the token belongs in the environment or an owner-only file.
 _FORBIDDEN = {("kobo", "token")}
+
+
+def _check_server_address(key: str, url: str) -> None:
+    """Refuse a server address that carries more than the address, without quoting it.
+
+    Kobo takes the API token in a request header only: a token or password written into the
+    URL (`https://TOKEN@host`, `https://user:pw@host`, `?token=...`) would not log in (the
+    HTTP library would send it as Basic auth instead of the token), and it would be printed
+    wherever the address is shown and stored with every form the database records.
+    """
+    if "@" in url:
+        raise ConfigError(
+            f"{key} must not contain '@' (a user name, password or token before the host): "
+            f"remove it; the API token goes in ${TOKEN_ENV} or kobo.token_file, never in the URL"
+        )
+    if "?" in url or "#" in url:
+        raise ConfigError(
+            f"{key} must be the server's address alone (e.g. https://kf.kobotoolbox.org), "
+            f"without '?...' or '#...'; the API token goes in ${TOKEN_ENV} or kobo.token_file"
+        )
 
 
 def _is_loopback_url(url: str) -> bool:
