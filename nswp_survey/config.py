@@ -23,6 +23,9 @@ TOKEN_ENV = "NSWP_KOBO_TOKEN"
 CONFIG_ENV = "NSWP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/nswp-survey.toml")
 DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
+# The languages the tool writes titles and labels in (NSWP publishes in these five); the
+# export's phrase tables and the catalogue's titles have one entry for each.
+LANGUAGES = ("en", "fr", "es", "ru", "zh")
 HOSTED_OPENROSA = {
     "https://kf.kobotoolbox.org": "https://kc.kobotoolbox.org",
     "https://eu.kobotoolbox.org": "https://kc-eu.kobotoolbox.org",
@@ -161,6 +164,14 @@ class ExportSettings:
         if bad:
             raise ConfigError(
                 f"export.withhold_countries must be ISO 3166 alpha-3 codes, not {bad[0]!r}"
+            )
+        language = self.language.strip().lower()
+        object.__setattr__(self, "language", language)
+        if language and language not in LANGUAGES:
+            raise ConfigError(
+                f"export.language {language!r} is not a language the exports are written in: "
+                f"use one of {', '.join(LANGUAGES)}, or leave it unset (each region in its "
+                "publication languages)"
             )
         if self.min_cell < 1:
             raise ConfigError("export.min_cell must be at least 1")
