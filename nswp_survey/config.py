@@ -160,7 +160,10 @@ class ExportSettings:
     withhold_countries: tuple[str, ...] = ("RUS",)
 
     def __post_init__(self) -> None:
-        bad = [c for c in self.withhold_countries if len(c) != 3 or not c.isalpha()]
+        # as the form's choices spell them: "rus" would match no response and withhold nothing
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in self.withhold_countries))
+        object.__setattr__(self, "withhold_countries", codes)
+        bad = [c for c in codes if len(c) != 3 or not c.isalpha()]
         if bad:
             raise ConfigError(
                 f"export.withhold_countries must be ISO 3166 alpha-3 codes, not {bad[0]!r}"
