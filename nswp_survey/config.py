@@ -23,6 +23,9 @@ TOKEN_ENV = "NSWP_KOBO_TOKEN"
 CONFIG_ENV = "NSWP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/nswp-survey.toml")
 DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
+# The languages the tool writes titles and labels in (NSWP publishes in these five); the
+# export's phrase tables and the catalogue's titles have one entry for each.
+LANGUAGES = ("en", "fr", "es", "ru", "zh")
 HOSTED_OPENROSA = {
     "https://kf.kobotoolbox.org": "https://kc.kobotoolbox.org",
     "https://eu.kobotoolbox.org": "https://kc-eu.kobotoolbox.org",
@@ -54,6 +57,8 @@ class KoboSettings:
     def __post_init__(self) -> None:
         url = self.url.rstrip("/")
         object.__setattr__(self, "url", url)
+        for key, value in (("kobo.url", url), ("kobo.openrosa_url", self.openrosa_url)):
+            _check_server_address(key, value or "")
         if not url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"kobo.url must start with https:// (or http:// for this machine), "
@@ -155,10 +160,21 @@ class ExportSettings:
     withhold_countries: tuple[str, ...] = ("RUS",)
 
     def __post_init__(self) -> None:
-        bad = [c for c in self.withhold_countries if len(c) != 3 or not c.isalpha()]
+        # as the form's choices spell them: "rus" would match no response and withhold nothing
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in self.withhold_countries))
+        object.__setattr__(self, "withhold_countries", codes)
+        bad = [c for c in codes if len(c) != 3 or not c.isalpha()]
         if bad:
             raise ConfigError(
                 f"export.withhold_countries must be ISO 3166 alpha-3 codes, not {bad[0]!r}"
+            )
+        language = self.language.strip().lower()
+        object.__setattr__(self, "language", language)
+        if language and language not in LANGUAGES:
+            raise ConfigError(
+                f"export.language {language!r} is not a language the exports are written in: "
+                f"use one of {', '.join(LANGUAGES)}, or leave it unset (each region in its "
+                "publication languages)"
             )
         if self.min_cell < 1:
             raise ConfigError("export.min_cell must be at least 1")
@@ -218,6 +234,26 @@ _SECTIONS: dict[str, type] = {
 }
 # Keys the file may not hold: the token belongs in the environment or an owner-only file.
 _FORBIDDEN = {("kobo", "token")}
+
+
+def _check_server_address(key: str, url: str) -> None:
+    """Refuse a server address that carries more than the address, without quoting it.
+
+    Kobo takes the API token in a request header only: a token or password written into the
+    URL (`https://TOKEN@host`, `https://user:pw@host`, `?token=...`) would not log in (the
+    HTTP library would send it as Basic auth instead of the token), and it would be printed
+    wherever the address is shown and stored with every form the database records.
+    """
+    if "@" in url:
+        raise ConfigError(
+            f"{key} must not contain '@' (a user name, password or token before the host): "
+            f"remove it; the API token goes in ${TOKEN_ENV} or kobo.token_file, never in the URL"
+        )
+    if "?" in url or "#" in url:
+        raise ConfigError(
+            f"{key} must be the server's address alone (e.g. https://kf.kobotoolbox.org), "
+            f"without '?...' or '#...'; the API token goes in ${TOKEN_ENV} or kobo.token_file"
+        )
 
 
 def _is_loopback_url(url: str) -> bool:

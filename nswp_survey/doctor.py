@@ -15,6 +15,7 @@ from typing import Literal
 
 from nswp_survey.config import Settings, load_settings
 from nswp_survey.errors import ConfigError, KoboAuthError, KoboError, NswpError
+from nswp_survey.export.withhold import check_withheld_countries
 from nswp_survey.kobo import KoboClient
 
 Status = Literal["ok", "warn", "fail"]
@@ -34,6 +35,7 @@ def run_checks(config_path: str | None) -> list[Check]:
     """Every check, in order; never raises for a problem it can describe."""
     try:
         settings = load_settings(config_path)
+        check_withheld_countries(settings.export.withhold_countries, source=settings.source)
     except ConfigError as err:
         return [Check("configuration", "fail", str(err), "correct the file, then run again")]
     checks = [

@@ -23,7 +23,7 @@ URLs in messages pass through `redact_url` first.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit
 
 SENSITIVE_PARAMS = frozenset({"token", "access_token", "api_key", "key", "password"})
 # A Kobo API key is 40 hex characters; mask any long key-shaped value after "Token", so
@@ -37,20 +37,27 @@ _PASSWORD_PARAM = re.compile(r"(?i)([?&](?:ssl)?password=)[^&\s]+")
 def redact_url(url: str, *, keep_user: bool = False) -> str:
     """Return `url` without userinfo and with sensitive query values replaced by '***'.
 
-    `keep_user` (database URLs): keep the user name, show a password as '***'.
+    `keep_user` (database URLs): keep the user name, show a password as '***'. Everything
+    else stays as written (`sqlite:////abs/path.db` keeps its four slashes, `[::1]` its
+    brackets), so that the URL shown still names the same file or server.
     """
     parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    netloc = parts.netloc.rpartition("@")[2]  # host and port, as written
     if keep_user and parts.username:
         secret = ":***" if parts.password is not None else ""
         netloc = f"{parts.username}{secret}@{netloc}"
-    query = urlencode(
-        [(k, "***" if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query)],
-        safe='/:[]{}",$*',
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    shown = f"{parts.scheme}:" if parts.scheme else ""
+    if url.removeprefix(shown).startswith("//"):  # urlunsplit drops an empty authority
+        shown += f"//{netloc}"
+    shown += parts.path
+    if parts.query:
+        shown += "?" + "&".join(_redact_param(param) for param in parts.query.split("&"))
+    return shown + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _redact_param(param: str) -> str:
+    name, equals, _value = param.partition("=")
+    return f"{name}=***" if equals and unquote_plus(name).lower() in SENSITIVE_PARAMS else param
 
 
 def redact_text(text: str) -> str:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,29 @@ def new_private_dirs(folder: Path) -> Path:
         level.mkdir(mode=0o700, exist_ok=True)
         level.chmod(0o700)
     return Path(folder)
+
+
+def private_database_file(path: Path) -> Path:
+    """`path` as an owner-only (0600) SQLite file before SQLite opens it: created empty when
+    missing, in folders created owner-only, its contents untouched.
+
+    SQLite gives the -wal, -shm and -journal files it makes the database file's mode; those
+    a killed process left behind keep the mode they were made with, so they are put back to
+    0600 too, as is a database file of ours that is open to others. Raises OSError.
+    """
+    new_private_dirs(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if file.exists():
+            _make_private(file)
+    return path
+
+
+def _make_private(path: Path) -> None:
+    info = path.stat()
+    owner = os.geteuid() if hasattr(os, "geteuid") else info.st_uid
+    if stat.S_IMODE(info.st_mode) != 0o600 and info.st_uid == owner:
+        path.chmod(0o600)  # another user's file is theirs to fix (doctor says so)
 
 
 def write_private_text(path: Path, text: str) -> Path:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from nswp_survey.cli import cli
 from nswp_survey.config import load_settings, settings_from_dict
+from nswp_survey.doctor import run_checks
 from nswp_survey.errors import ConfigError, redact_text, redact_url
 
 PASSWORD = "S3cretPassw0rd"
@@ -155,3 +156,69 @@ def test_folders_made_for_the_database_are_owner_only_parents_included(tmp_path:
     modes = {p.name: p.stat().st_mode & 0o777 for p in (path.parent.parent, path.parent, path)}
     assert modes == {"new": 0o700, "deeper": 0o700, "nswp.db": 0o600}
     assert tmp_path.stat().st_mode & 0o777 == 0o755  # a folder that existed is the user's
+
+
+@pytest.mark.parametrize("written", ["sqlite:////ABS", "sqlite:///data/nswp-survey.db"])
+def test_config_show_prints_a_sqlite_url_as_written(tmp_path: Path, written: str) -> None:
+    url = written.replace("/ABS", str(tmp_path / "nswp.db"))  # four slashes: an absolute path
+    config = write(tmp_path, f'[database]\nurl = "{url}"\n')
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = CliRunner(env={"NSWP_KOBO_TOKEN": "", "COLUMNS": "300"}).invoke(
+            cli, ["--config", str(config), *args]
+        )
+        assert result.exit_code == 0, result.output
+        assert f'"{url}"' in result.output if "--json" in args else f" {url} " in result.output
+
+
+def test_a_database_error_names_the_file_with_a_url_that_still_names_it(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    db = tmp_path / "notes.db"
+    db.write_text("not a database, just a long enough line of text " * 20, encoding="utf-8")
+    config = write(tmp_path, f'[database]\nurl = "sqlite:///{db}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync", "status"])
+    assert result.exit_code == 6, result.output
+    shown = result.stderr.split("the database ", 1)[1].split(" cannot be used")[0]
+    assert shown == f"sqlite:///{db}"  # sqlite:////tmp/...: the same absolute file
+    assert make_url(shown).database == str(db)
+
+
+@pytest.mark.parametrize("language", ["de", "english", "en-GB"])
+def test_an_export_language_the_tool_does_not_have_is_refused_at_load(
+    tmp_path: Path, language: str
+) -> None:
+    config = write(tmp_path, f'[export]\nlanguage = "{language}"\n')
+    said = (
+        f"export.language {language.lower()!r} is not a language the exports are written in: "
+        "use one of en, fr, es, ru, zh, or leave it unset"
+    )
+    for args in (["config", "show"], ["export", "--region", "africa", "--year", "2025"]):
+        result = CliRunner().invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 2, result.output
+        assert f"error: {config}: {said}" in result.output
+        assert "--lang" not in result.output  # the user did not give one
+    [check] = run_checks(str(config))
+    assert check.status == "fail" and said in check.detail
+
+
+def test_an_export_language_is_read_in_any_case(tmp_path: Path) -> None:
+    config = write(tmp_path, '[export]\nlanguage = " FR "\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"language": "fr"' in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--region", "africa", "--year", "2025", "--lang", "de"],
+        ["indicators", "--year", "2025", "--lang", "de"],
+    ],
+)
+def test_a_language_on_the_command_line_is_checked_too(tmp_path: Path, args: list[str]) -> None:
+    config = write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path}/n.db"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    assert result.exit_code == 2, result.output
+    said = result.output.split("Invalid value for ")[1]
+    assert said.startswith(("--lang", "'--lang'")) and "'de'" in said
+    assert all(f"'{code}'" in said or f" {code}" in said for code in ("en", "fr", "es", "ru", "zh"))

@@ -29,6 +29,23 @@ def test_redact_url_keeps_query_json_readable() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "keep_user", "expected"),
+    [
+        ("sqlite:////srv/nswp/nswp.db", True, "sqlite:////srv/nswp/nswp.db"),
+        ("sqlite:///data/nswp.db", True, "sqlite:///data/nswp.db"),
+        ("postgresql:///nswp?host=/run/postgresql", True, "postgresql:///nswp?host=/run/postgresql"),
+        ("postgresql://nswp:pw@[::1]:5432/nswp", True, "postgresql://nswp:***@[::1]:5432/nswp"),
+        ("https://u:pw@Kobo.Example.org:8443/a/?q=a%20b&Token=x#f", False,
+         "https://Kobo.Example.org:8443/a/?q=a%20b&Token=***#f"),
+    ],
+)  # fmt: skip
+def test_redact_url_keeps_everything_else_as_written(
+    url: str, keep_user: bool, expected: str
+) -> None:
+    assert redact_url(url, keep_user=keep_user) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (f"Authorization: Token {KEY}", "Authorization: Token ***"),

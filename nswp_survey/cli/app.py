@@ -21,6 +21,7 @@ from nswp_survey.console import (
     err_console,
 )
 from nswp_survey.errors import ConfigError, NswpError, StoreError
+from nswp_survey.export.withhold import check_withheld_countries
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,7 +38,11 @@ class AppContext:
         return self.verbosity < 0
 
     def settings(self) -> Settings:
-        return load_settings(self.config_path)
+        """The configuration, checked also against what the lower layer cannot see (the
+        survey form's countries); every command reads it here, `doctor` the same way."""
+        settings = load_settings(self.config_path)
+        check_withheld_countries(settings.export.withhold_countries, source=settings.source)
+        return settings
 
 
 pass_app = click.make_pass_decorator(AppContext)

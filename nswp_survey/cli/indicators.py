@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
+from nswp_survey.config import LANGUAGES
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import IndicatorError
 from nswp_survey.export.i18n import column_label
@@ -161,7 +162,7 @@ def render_csv(results: Sequence[Any]) -> None:
 @click.option("--region", help="Only this NSWP region (code, e.g. africa).")
 @click.option(
     "--lang",
-    type=click.Choice(["en", "fr", "es", "ru", "zh"]),
+    type=click.Choice(LANGUAGES),
     default="en",
     show_default=True,
     help="Language of titles and labels.",

@@ -14,7 +14,7 @@ import click
 
 from nswp_survey.cli.app import cli
 from nswp_survey.errors import ConfigError
-from nswp_survey.private import private_dir, write_private_text
+from nswp_survey.private import private_database_file, private_dir, write_private_text
 
 if TYPE_CHECKING:
     from nswp_survey.sandbox import Faults, SandboxServer
@@ -148,18 +148,31 @@ def warn_if_reachable(host: str) -> None:
 
 
 def start_server(host: str, port: int, db_path: str | None, faults: Faults) -> SandboxServer:
-    """Open the data file and bind the port, turning what the user can fix into ConfigError."""
+    """Open the data file and bind the port, turning what the user can fix into ConfigError.
+
+    The data file is made owner-only first, like the store's (the sandbox itself opens it
+    with SQLite's defaults: it shares no code with the store).
+    """
     from nswp_survey.sandbox import SandboxServer
 
     try:
+        if db_path is not None:
+            private_database_file(Path(db_path))
+    except OSError as err:
+        raise database_error(db_path, err.strerror or str(err)) from err
+    try:
         return SandboxServer(db_path=db_path, host=host, port=port, faults=faults)
     except sqlite3.Error as err:
-        raise ConfigError(
-            f"cannot open the sandbox database {db_path}: {err}; give a writable SQLite file "
-            "with --db, or leave --db out to keep the data in memory"
-        ) from err
+        raise database_error(db_path, str(err)) from err
     except OSError as err:
         raise ConfigError(bind_error_message(host, port, err)) from err
+
+
+def database_error(db_path: str | None, reason: str) -> ConfigError:
+    return ConfigError(
+        f"cannot open the sandbox database {db_path}: {reason}; give a writable SQLite file "
+        "with --db, or leave --db out to keep the data in memory"
+    )
 
 
 def bind_error_message(host: str, port: int, err: OSError) -> str:

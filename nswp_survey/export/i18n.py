@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nswp_survey.config import LANGUAGES
+
 # UI words per language (the tables' own labels come translated in the pack).
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -97,7 +99,7 @@ REGION_NAMES: dict[str, tuple[str, str, str, str, str]] = {
             "北美和加勒比"),
     "global": ("Global", "Mondial", "Global", "Весь мир", "全球"),
 }  # fmt: skip
-ORDER = ("en", "fr", "es", "ru", "zh")
+ORDER = LANGUAGES
 # fmt: off
 
 Phrase = tuple[str, str, str, str, str]  # en, fr, es, ru, zh

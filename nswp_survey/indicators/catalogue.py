@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nswp_survey.config import LANGUAGES
 from nswp_survey.errors import IndicatorError
-from nswp_survey.indicators.form import LANGUAGES, FormSchema, load_form_schema
+from nswp_survey.indicators.form import FormSchema, load_form_schema
 
 KINDS = ("share", "count", "sum", "mean", "median", "ratio", "distribution", "distinct_countries")
 OPERATORS = ("equals", "any_of", "selected", "any_except", "not_none", "gte", "count_gte")

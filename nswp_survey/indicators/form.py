@@ -24,7 +24,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from nswp_survey.errors import IndicatorError
 
-LANGUAGES = ("en", "fr", "es", "ru", "zh")
 _LANG_CODE = re.compile(r"\((\w+)\)\s*$")
 
 

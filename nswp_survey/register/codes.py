@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+from nswp_survey.config import LANGUAGES as LANGUAGES  # the tool's one list of them
+
 MEMBER_CODE = re.compile(r"^[A-Z]{2}-[0-9]{4}$")
 REGIONS = ("africa", "asia_pacific", "europe", "lac", "nac")
 MEMBERSHIP_TYPES = ("full", "associate", "supporting")
-LANGUAGES = ("en", "fr", "es", "ru", "zh")
 REGIONAL_NETWORKS = (
     "aswa",
     "apnsw",

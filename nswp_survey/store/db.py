@@ -24,8 +24,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +47,7 @@ from sqlmodel import Session
 
 from nswp_survey.config import DatabaseSettings
 from nswp_survey.errors import ConfigError, NswpError, StoreError, redact_url
-from nswp_survey.private import new_private_dirs
+from nswp_survey.private import private_database_file
 from nswp_survey.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from nswp_survey.store.timestamps import utcnow
 
@@ -102,16 +100,10 @@ def make_engine(url: str | DatabaseSettings, *, echo: bool = False) -> Engine:
 
 
 def _create_private_file(path: Path) -> None:
-    new_private_dirs(path.parent)  # the folders it makes are 0700, parents included
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        private_database_file(path)  # folders it makes 0700, the file and side files 0600
     except OSError as err:
         raise ConfigError(f"cannot create or open the database file {path}: {err}") from err
-    os.close(fd)
-    info = path.stat()
-    owner = os.geteuid() if hasattr(os, "geteuid") else info.st_uid
-    if stat.S_IMODE(info.st_mode) != FILE_MODE and info.st_uid == owner:
-        path.chmod(FILE_MODE)  # an existing file open to others is made private again
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

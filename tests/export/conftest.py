@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,3 +124,20 @@ def all_years(
 ) -> Frames:
     """Every survey year of the store (2024 and 2025), as `export_packs` loads them."""
     return load_frames(export_engine, export_catalogue, schema=export_form.schema)
+
+
+@pytest.fixture
+def europe_db(tmp_path: Path, export_db: Path) -> Path:
+    """A copy of the export fixture plus two counted 2025 answers from Europe: RU-0001 in
+    Russia (RUS) and DE-0001 in Germany (the fixture's own Russian answer is deleted)."""
+    path = tmp_path / "europe.db"
+    shutil.copy(export_db, path)
+    engine = make_engine(f"sqlite:///{path}")
+    answers = {"sw_led": "1", "ccm_seat": "yes", "services": "hiv_testing"}
+    rows = [
+        data.submission(21, data.profile("RU-0001", "europe", "RUS", **answers), status="approved"),
+        data.submission(22, data.profile("DE-0001", "europe", "DEU", **answers), status="approved"),
+    ]
+    commit_page(engine, data.ASSET, rows, None)
+    engine.dispose()
+    return path

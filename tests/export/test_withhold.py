@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner, Result
 
+from nswp_survey.cli import cli
+from nswp_survey.doctor import run_checks
 from nswp_survey.export import build_pack, load_export_form
 from nswp_survey.indicators import load_frames
 from nswp_survey.register import import_register
@@ -87,3 +90,69 @@ def test_russia_is_withheld_by_default() -> None:
     from nswp_survey.config import ExportSettings
 
     assert ExportSettings().withhold_countries == ("RUS",)
+
+
+def europe_config(tmp_path: Path, db: Path, withhold: str) -> Path:
+    path = tmp_path / "nswp.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite:///{db}"\n[export]\nwithhold_countries = {withhold}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def export_europe(config: Path, out: Path) -> Result:
+    args = ["export", "--region", "europe", "--year", "2025", "--lang", "en", "--format", "csv"]
+    return CliRunner().invoke(cli, ["--config", str(config), *args, "--out", str(out)])
+
+
+def csv_text(out: Path) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(out.rglob("*.csv")))
+
+
+@pytest.mark.parametrize("written", ['["RUS"]', '["rus"]', '[" Rus "]', '["rus", "RUS"]'])
+def test_a_withheld_code_counts_in_any_case(tmp_path: Path, europe_db: Path, written) -> None:
+    shown = export_europe(europe_config(tmp_path, europe_db, "[]"), tmp_path / "all")
+    assert shown.exit_code == 0, shown.output
+    assert "Russian Federation" in csv_text(tmp_path / "all")  # the fixture does reach it
+    assert "public, 2 responses" in shown.output
+
+    config = europe_config(tmp_path, europe_db, written)
+    result = export_europe(config, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    text = csv_text(tmp_path / "out")
+    assert "Russian Federation" not in text and ",RUS" not in text
+    assert "Germany" in text
+    assert "public, 1 responses" in result.output
+    assert "countries withheld for safety,yes" in text
+    listed = CliRunner().invoke(cli, ["--config", str(config), "config", "show", "--json"])
+    assert '"withhold_countries": [\n      "RUS"\n    ]' in listed.output
+
+
+def test_an_unknown_withheld_code_is_refused_everywhere(tmp_path: Path, europe_db: Path) -> None:
+    config = europe_config(tmp_path, europe_db, '["RUS", "rsu"]')
+    said = "export.withhold_countries has RSU, which is not a country code"
+    result = export_europe(config, tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert said in result.output and "(did you mean RUS?)" in result.output
+    assert not (tmp_path / "out").exists()
+    shown = CliRunner().invoke(cli, ["--config", str(config), "config", "show"])
+    assert (shown.exit_code, said in shown.output) == (2, True), shown.output
+    doctor = CliRunner().invoke(cli, ["--config", str(config), "doctor"])
+    assert doctor.exit_code == 1
+    assert "doctor: 1 check(s) failed: configuration" in doctor.output
+    [check] = run_checks(str(config))
+    assert (check.name, check.status) == ("configuration", "fail")
+    assert said in check.detail and "(did you mean RUS?)" in check.detail
+
+
+@pytest.mark.parametrize("code", ["XEU", "BLR"])
+def test_codes_of_the_survey_form_and_of_iso_are_accepted(
+    tmp_path: Path, europe_db: Path, code: str
+) -> None:
+    """XEU ("other in Europe") is a choice of the form only, BLR a country of the register
+    only: both can be in the data, so both can be withheld."""
+    config = europe_config(tmp_path, europe_db, f'["{code}"]')
+    shown = CliRunner().invoke(cli, ["--config", str(config), "config", "show", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert f'"{code}"' in shown.output

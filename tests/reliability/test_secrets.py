@@ -189,6 +189,52 @@ def test_the_cli_refuses_plain_http_to_a_remote_host(tmp_path: Path) -> None:
     assert not db.exists()
 
 
+SECRET = "0123456789abcdef0123456789abcdef5ec2e7ab"
+# how the secret was written -> the [kobo] line that carries it
+SERVER_URLS = {
+    "https://TOKEN@host": f'url = "https://{SECRET}@kf.kobotoolbox.org"',
+    "https://user:secret@host/": f'url = "https://nswp:{SECRET}@kobo.example.org/"',
+    "https://host/?token=...": f'url = "https://kf.kobotoolbox.org/?token={SECRET}"',
+    "https://host/api/?api_key=...": f'url = "https://kobo.example.org/api/?api_key={SECRET}"',
+    "https://host/#token": f'url = "https://kobo.example.org/#{SECRET}"',
+    "http://TOKEN@remote-host": f'url = "http://{SECRET}@kobo.example.org"',
+    "TOKEN@host (no scheme)": f'url = "{SECRET}@kf.kobotoolbox.org"',
+    "openrosa_url https://TOKEN@host": f'openrosa_url = "https://{SECRET}@kc.example.org"',
+}
+
+
+@reliability(
+    "a token written into the server URL",
+    "kobo.url or kobo.openrosa_url as {shape}",
+    "exit 2 naming the key and where a token goes, for config show, doctor and sync; the "
+    "secret in no output",
+)
+@pytest.mark.parametrize("shape", SERVER_URLS)
+def test_a_token_in_the_server_url_is_refused_unquoted(tmp_path: Path, shape: str) -> None:
+    table = SERVER_URLS[shape]
+    key = "kobo.openrosa_url" if table.startswith("openrosa_url") else "kobo.url"
+    config = tmp_path / "nswp.toml"
+    config.write_text(
+        f'[kobo]\n{table}\nasset_uids = ["aXyz"]\n[database]\nurl = "sqlite:///{tmp_path}/n.db"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner(env={"NSWP_KOBO_TOKEN": "t" * 40})
+    for command, code in ((["config", "show"], 2), (["config", "show", "--json"], 2),
+                          (["doctor"], 1), (["sync"], 2)):  # fmt: skip
+        result = runner.invoke(cli, ["--config", str(config), *command])
+        assert result.exit_code == code, (command, result.output)
+        output = result.stdout + result.stderr
+        for part in (SECRET, SECRET[:12], SECRET[-12:]):
+            assert part not in output, (command, output)
+        if command != ["doctor"]:  # (its table wraps the line: its words are read below)
+            assert f"{config}: {key} must " in output, output
+            assert "the API token goes in $NSWP_KOBO_TOKEN or kobo.token_file" in output
+    [check] = run_checks(str(config))
+    assert check.status == "fail" and check.detail.startswith(f"{config}: {key} must ")
+    assert SECRET[:12] not in check.detail and SECRET[-12:] not in check.detail
+    assert not (tmp_path / "n.db").exists()
+
+
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

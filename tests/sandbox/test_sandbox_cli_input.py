@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -208,6 +209,39 @@ def test_sandbox_folder_is_owner_only(tmp_path: Path, existing_mode: int | None)
         assert "listening on http://127.0.0.1:" in lines[0], lines
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         assert stat.S_IMODE((folder / "token").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "file left 0644"])
+def test_the_sandbox_database_and_its_side_files_are_owner_only(
+    tmp_path: Path, existing: bool
+) -> None:
+    db = tmp_path / "data" / "sandbox.db"
+    old_umask = os.umask(0o022)  # the sandbox process inherits it
+    try:
+        left = None
+        if existing:  # another process has it open: its -wal and -shm are there, 0644
+            db.parent.mkdir()
+            left = sqlite3.connect(db)
+            left.execute("PRAGMA journal_mode=WAL")
+            left.execute("CREATE TABLE t (x)")
+            assert {mode(p) for p in db.parent.iterdir()} == {0o644}
+        try:
+            with sandbox_process(tmp_path, "--db", str(db)) as lines:
+                assert "listening on http://127.0.0.1:" in lines[0], lines
+                files = {p.name: mode(p) for p in db.parent.iterdir()}
+        finally:
+            if left is not None:
+                left.close()
+    finally:
+        os.umask(old_umask)
+    assert set(files) == {"sandbox.db", "sandbox.db-wal", "sandbox.db-shm"}
+    assert files == dict.fromkeys(files, 0o600)
+    if not existing:
+        assert mode(db.parent) == 0o700
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_new_token_folder_is_owner_only(tmp_path: Path) -> None:
