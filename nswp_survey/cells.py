@@ -1,7 +1,8 @@
 """Spreadsheet cells from untrusted text: nothing a member typed runs as a formula.
 
-Members' free text (a law change's public source, an "other, specify" answer, an
-organisation's name or contact) reaches the XLSX and CSV files the secretariat sends out.
+Members' text (a law change's summary and public source, a member code, a choice the form
+does not list, which shows as its own label) and the register's organisation names and
+contacts reach the XLSX and CSV files the secretariat sends out.
 A spreadsheet reads text that starts with `=`, `+`, `-` or `@` as a formula, and a formula
 can call out to the web (`=HYPERLINK(...)`, `=WEBSERVICE(...)`) or start a program through
 DDE (`=cmd|' /C calc'!A0`). So every CSV and XLSX writer of the tool writes its cells
@@ -57,7 +58,7 @@ def neutralise(value: T) -> T | str:
 
 class CsvWriter:
     """`csv.writer` whose every field goes through `neutralise` (None: an empty field), with
-    "\n" line ends; a field holding a line break of any kind is quoted."""
+    "\\n" line ends; a field holding a line break of any kind is quoted."""
 
     def __init__(self, handle: TextIO) -> None:
         self._handle = handle
