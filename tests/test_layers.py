@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "progress": set(),
     "prefetch": set(),
     "private": set(),
+    "cells": set(),
     "store": {"config", "errors", "private"},
     "sync": {"errors", "kobo", "store", "prefetch", "private", "progress"},
     "scheduler": {"config", "errors"},
@@ -32,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "simulate": {"errors", "forms", "kobo", "progress", "synthetic"},
     "synthetic": {"forms"},
     "indicators": {"config", "errors", "store", "register"},
-    "export": {"config", "errors", "store", "register", "indicators", "private"},
+    "export": {"config", "errors", "store", "register", "indicators", "private", "cells"},
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}

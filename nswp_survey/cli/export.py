@@ -83,6 +83,10 @@ def export(
     one more shows "x" when the total would give a hidden cell away, and the countries in
     export.withhold_countries (default Russia) are left out altogether.
 
+    In the XLSX and CSV files, text a spreadsheet would run as a formula (starting with
+    = + - @, a tab or a carriage return, as the law matrix's "+" does) gets a leading
+    apostrophe ('); the HTML report shows it as typed.
+
     \b
     Examples:
       nswp-survey export --region africa --year 2025 --lang fr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from nswp_survey.cells import csv_writer
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.config import LANGUAGES
 from nswp_survey.console import err_console, out_console
@@ -118,7 +118,7 @@ def render_csv(results: Sequence[Any]) -> None:
     for result in results:
         for row in result.rows:
             dims.update(dict.fromkeys(dim for dim, _c, _l in row.keys))
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csv_writer(sys.stdout)
     writer.writerow(["id", "title", "kind", *dims, "value", "numerator", "denominator", "n"])
     for result in results:
         value = result.error if result.error else result.value

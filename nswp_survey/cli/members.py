@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from nswp_survey.cells import csv_writer
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.console import out_console
 
@@ -245,9 +245,10 @@ def _emit(rows: Sequence[dict[str, Any]], fmt: str, *, title: str = "") -> None:
         return
     if fmt == "csv":
         if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            columns = list(rows[0])
+            writer = csv_writer(sys.stdout)
+            writer.writerow(columns)
+            writer.writerows([row.get(c) for c in columns] for row in rows)
         return
     if not rows:
         click.echo(f"{title}: none")

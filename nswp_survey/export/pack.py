@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import openpyxl
 import pandas as pd
 from sqlalchemy import Engine
 
+from nswp_survey.cells import csv_writer, xlsx_row
 from nswp_survey.config import ExportSettings
 from nswp_survey.errors import ExportError
 from nswp_survey.export.coverage import service_coverage
@@ -282,7 +282,8 @@ def build_packs(
 
 
 def _cell(value: Any) -> Any:
-    """pandas values -> what a spreadsheet cell holds (None for missing; ints stay ints)."""
+    """pandas values -> what a spreadsheet cell holds (None for missing; ints stay ints);
+    the writers neutralise the text (cells.py)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if hasattr(value, "item"):
@@ -301,9 +302,9 @@ def write_xlsx(pack: Pack, path: Path) -> Path:
         book = openpyxl.Workbook(write_only=True)
         for name, table in pack.tables.items():
             sheet = book.create_sheet(name[:31])
-            sheet.append([str(c) for c in table.columns])
+            sheet.append(xlsx_row(sheet, [str(c) for c in table.columns]))
             for row in _rows(table):
-                sheet.append(row)
+                sheet.append(xlsx_row(sheet, row))
         book.save(tmp)
 
     return write_private(path, write)
@@ -316,9 +317,9 @@ def write_csvs(pack: Pack, folder: Path) -> list[Path]:
 
         def write(tmp: Path, table: pd.DataFrame = table) -> None:
             with tmp.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle, lineterminator="\n")
+                writer = csv_writer(handle)
                 writer.writerow([str(c) for c in table.columns])
-                writer.writerows(["" if v is None else v for v in row] for row in _rows(table))
+                writer.writerows(_rows(table))
 
         written.append(write_private(folder / f"{name}.csv", write))
     return written

@@ -139,19 +139,20 @@ def test_law_matrix_follows_the_public_source_rule(config: Path, tmp_path: Path)
         "anti_discrimination",
     )  # fmt: skip
     rows = {r[0]: r[1:] for r in matrix[1:]}
-    # L1/L3 (Kenya) and L5 (South Africa) have a public source; L2 and L6 do not
+    # L1/L3 (Kenya) and L5 (South Africa) have a public source; L2 and L6 do not. A cell
+    # starting with "+" reads "'+" in a spreadsheet, as any text that could start a formula
     assert rows == {
-        "Kenya": ("+", None, None, None),
-        "South Africa": (None, None, "+", None),
-        "(country not shown: no public source)": (None, "−", None, "+"),
+        "Kenya": ("'+", None, None, None),
+        "South Africa": (None, None, "'+", None),
+        "(country not shown: no public source)": (None, "−", None, "'+"),
     }
     unsourced = [r for r in public["law_changes"][1:] if not r[5]]
     assert unsourced and {r[0] for r in unsourced} == {"(country not shown: no public source)"}
     internal = book(config, tmp_path / "internal", "--tier", "internal")
     rows = {r[0]: r[1:] for r in internal["law_matrix"][1:]}
     assert rows == {
-        "Kenya": ("+", "−", None, None),
-        "South Africa": (None, None, "+", "+"),
+        "Kenya": ("'+", "−", None, None),
+        "South Africa": (None, None, "'+", "'+"),
     }
 
 

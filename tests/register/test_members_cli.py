@@ -71,6 +71,20 @@ def test_members_list_hides_names_and_contacts_unless_asked(run: Any) -> None:
     assert "Fictitious Collective 01" in full and "member01@example.org" in full
 
 
+def test_members_list_csv_quotes_what_a_spreadsheet_would_run(run: Any, register_csv: Any) -> None:
+    path = register_csv(
+        'KE-0001,africa,KEN,full,,2010-01-01,,en,yes,"=HYPERLINK(""http://x"",""y"")",+1+1',
+        "NG-0002,africa,NGA,full,,2010-01-01,,en,yes,@SUM(1),-2+3",
+    )
+    assert run("members", "import", str(path)).exit_code == 0
+    listed = run("members", "list", "--format", "csv", "--include-sensitive").stdout
+    rows = list(csv.DictReader(io.StringIO(listed)))
+    assert [(r["code"], r["org_name"], r["contact"]) for r in rows] == [
+        ("KE-0001", '\'=HYPERLINK("http://x","y")', "'+1+1"),
+        ("NG-0002", "'@SUM(1)", "'-2+3"),
+    ]
+
+
 def test_a_rejected_register_exits_2_and_lists_rows(run: Any, register_csv: Any) -> None:
     path = register_csv("KE-0001,africa,XYZ,full,,2010-01-01,,en,yes,,")
     result = run("members", "import", str(path))
