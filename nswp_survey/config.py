@@ -175,6 +175,8 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
     source: str | None = None
+    # the keys the file set ("kobo.url", ...): a default is not a choice the user made
+    configured: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Plain nested dict for display; the token appears masked."""
@@ -244,12 +246,14 @@ def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Set
         sections[name] = _build_section(name, value, where)
     kobo: KoboSettings = sections.get("kobo") or _build_section("kobo", {}, where)
     kobo = replace(kobo, token=_resolve_token(kobo, where))
+    configured = frozenset(f"{name}.{key}" for name, values in raw.items() for key in values)
     return Settings(
         kobo=kobo,
         database=sections.get("database", DatabaseSettings()),
         sync=sections.get("sync", SyncSettings()),
         export=sections.get("export", ExportSettings()),
         source=source,
+        configured=configured,
     )
 
 
