@@ -3,7 +3,9 @@
 Lookup order for the file: `--config PATH`, then `$NSWP_CONFIG`, then `config/nswp-survey.toml`
 in the working directory; with none of them the built-in defaults stand (they suit the demo).
 The Kobo API token is never read from the TOML file itself: it comes from `$NSWP_KOBO_TOKEN`
-or from a file named by `kobo.token_file` that only its owner may read.
+or from a file named by `kobo.token_file` that only its owner may read. A kobo.url on this
+machine (a sandbox) keeps its own database, `data/nswp-survey-sandbox.db`, unless database.url
+is set: practice never lands in the real database.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ TOKEN_ENV = "NSWP_KOBO_TOKEN"
 CONFIG_ENV = "NSWP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/nswp-survey.toml")
 DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
+# The default for a kobo.url on this machine (a sandbox): practice never lands in the real
+# database unless database.url says so.
+SANDBOX_DATABASE_URL = "sqlite:///data/nswp-survey-sandbox.db"
 HOSTED_OPENROSA = {
     "https://kf.kobotoolbox.org": "https://kc.kobotoolbox.org",
     "https://eu.kobotoolbox.org": "https://kc-eu.kobotoolbox.org",
@@ -247,9 +252,12 @@ def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Set
     kobo: KoboSettings = sections.get("kobo") or _build_section("kobo", {}, where)
     kobo = replace(kobo, token=_resolve_token(kobo, where))
     configured = frozenset(f"{name}.{key}" for name, values in raw.items() for key in values)
+    database = sections.get("database", DatabaseSettings())
+    if "database.url" not in configured and "kobo.url" in configured and _is_loopback_url(kobo.url):
+        database = DatabaseSettings(SANDBOX_DATABASE_URL)
     return Settings(
         kobo=kobo,
-        database=sections.get("database", DatabaseSettings()),
+        database=database,
         sync=sections.get("sync", SyncSettings()),
         export=sections.get("export", ExportSettings()),
         source=source,
