@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, String, bindparam, text
 
 from nswp_survey.indicators.catalogue import ANALYSES, Catalogue
 from nswp_survey.indicators.form import FormSchema, schema_from_content
@@ -62,8 +62,8 @@ def pivot_answers(long: pd.DataFrame, index: str, aliases: Mapping[str, str]) ->
 def _query(engine: Engine, sql: str, params: dict | None = None, expand=()) -> pd.DataFrame:
     """Run a SELECT on the driver's own cursor: rows come as tuples, straight into pandas."""
     stmt = text(sql)
-    for name in expand:
-        stmt = stmt.bindparams(bindparam(name, expanding=True))
+    for name in expand:  # (lists of text: typed, or PostgreSQL refuses an empty one)
+        stmt = stmt.bindparams(bindparam(name, expanding=True, type_=String()))
     with engine.connect() as conn:
         compiled = stmt.bindparams(**(params or {})).compile(
             dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
