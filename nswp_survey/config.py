@@ -3,7 +3,9 @@
 Lookup order for the file: `--config PATH`, then `$NSWP_CONFIG`, then `config/nswp-survey.toml`
 in the working directory; with none of them the built-in defaults stand (they suit the demo).
 The Kobo API token is never read from the TOML file itself: it comes from `$NSWP_KOBO_TOKEN`
-or from a file named by `kobo.token_file` that only its owner may read.
+or from a file named by `kobo.token_file` that only its owner may read. A kobo.url on this
+machine (a sandbox) keeps its own database, `data/nswp-survey-sandbox.db`, unless database.url
+is set: practice never lands in the real database.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ DEFAULT_DATABASE_URL = "sqlite:///data/nswp-survey.db"
 # The languages the tool writes titles and labels in (NSWP publishes in these five); the
 # export's phrase tables and the catalogue's titles have one entry for each.
 LANGUAGES = ("en", "fr", "es", "ru", "zh")
+# The default for a kobo.url on this machine (a sandbox): practice never lands in the real
+# database unless database.url says so.
+SANDBOX_DATABASE_URL = "sqlite:///data/nswp-survey-sandbox.db"
 HOSTED_OPENROSA = {
     "https://kf.kobotoolbox.org": "https://kc.kobotoolbox.org",
     "https://eu.kobotoolbox.org": "https://kc-eu.kobotoolbox.org",
@@ -211,6 +216,8 @@ class Settings:
     export: ExportSettings = field(default_factory=ExportSettings)
     register: RegisterSettings = field(default_factory=RegisterSettings)
     source: str | None = None
+    # the keys the file set ("kobo.url", ...): a default is not a choice the user made
+    configured: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Plain nested dict for display; the token appears masked."""
@@ -301,13 +308,18 @@ def settings_from_dict(raw: dict[str, Any], *, source: str | None = None) -> Set
         sections[name] = _build_section(name, value, where)
     kobo: KoboSettings = sections.get("kobo") or _build_section("kobo", {}, where)
     kobo = replace(kobo, token=_resolve_token(kobo, where))
+    configured = frozenset(f"{name}.{key}" for name, values in raw.items() for key in values)
+    database = sections.get("database", DatabaseSettings())
+    if "database.url" not in configured and "kobo.url" in configured and _is_loopback_url(kobo.url):
+        database = DatabaseSettings(SANDBOX_DATABASE_URL)
     return Settings(
         kobo=kobo,
-        database=sections.get("database", DatabaseSettings()),
+        database=database,
         sync=sections.get("sync", SyncSettings()),
         export=sections.get("export", ExportSettings()),
         register=sections.get("register", RegisterSettings()),
         source=source,
+        configured=configured,
     )
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from nswp_survey.errors import (
     FormValidationError,
@@ -36,13 +36,14 @@ from nswp_survey.forms.diff import FormDiff, diff_forms
 from nswp_survey.forms.workbook import Workbook, load_workbook
 from nswp_survey.kobo import Asset, KoboClient
 from nswp_survey.store import (
+    forms_of_server,
     load_form_versions,
     record_form_version,
     transaction,
     upsert_form,
     utcnow,
 )
-from nswp_survey.store.models import Form, FormVersion
+from nswp_survey.store.models import FormVersion
 
 ACTIONS = ("created", "redeployed", "unchanged", "would create", "would redeploy")
 
@@ -99,10 +100,7 @@ def find_deployed_asset(engine: Engine, server_url: str, form_id: str) -> str | 
     as recorded in the store (the content of its latest recorded deployed version)."""
     best: tuple[datetime, str] | None = None
     with transaction(engine) as conn:
-        uids = conn.execute(
-            select(Form.__table__.c.asset_uid).where(Form.__table__.c.server_url == server_url)
-        ).scalars()
-        for uid in list(uids):
+        for uid in forms_of_server(conn, server_url):
             deployed = [v for v in load_form_versions(conn, uid) if v.date_deployed]
             if not deployed or not deployed[0].content_json:
                 continue

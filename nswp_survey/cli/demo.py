@@ -10,7 +10,9 @@ import click
 from rich.table import Table
 
 from nswp_survey.cli.app import AppContext, cli, pass_app
+from nswp_survey.config import Settings
 from nswp_survey.console import out_console, progress_bar, progress_enabled
+from nswp_survey.errors import ConfigError
 
 
 @cli.command()
@@ -48,6 +50,7 @@ def demo(app: AppContext, seed: int, database: str, exports: str, as_of: datetim
 
     if as_of is not None and not 1991 <= as_of.year <= 2101:  # its survey year: 1990..2100
         raise click.BadParameter("give a date between 1991 and 2101", param_hint="--as-of")
+    refuse_the_configured_database(Path(database), app.settings())
 
     def on_step(message: str) -> None:
         if not app.quiet:
@@ -80,3 +83,17 @@ def demo(app: AppContext, seed: int, database: str, exports: str, as_of: datetim
         f"then {result.second_sync.updated} updated and {result.second_sync.deleted} deleted; "
         f"database {result.database}; {result.seconds:.1f} s"
     )
+
+
+def refuse_the_configured_database(database: Path, settings: Settings) -> None:
+    """The demo deletes and refills its database: never the one the configuration reads."""
+    from nswp_survey.store.db import normalize_url, sqlite_path
+
+    url = normalize_url(settings.database.url)
+    configured = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    if configured is not None and configured.expanduser().resolve() == database.resolve():
+        raise ConfigError(
+            f"--database {database} is the configured database (database.url in "
+            f"{settings.source or 'the defaults'}): the demo replaces its database on each "
+            "run; give the demo another --database"
+        )

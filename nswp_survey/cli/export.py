@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
 from nswp_survey.cli.indicators import PROJECT, load_checked
+from nswp_survey.cli.scope import forms_to_read, scope_options
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import ExportError
 
@@ -54,6 +55,7 @@ from nswp_survey.errors import ExportError
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder.")
 @click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False))
 @click.option("--form", "form_path", type=click.Path(dir_okay=False), help="XLSForm fallback.")
+@scope_options
 @pass_app
 def export(
     app: AppContext,
@@ -68,6 +70,8 @@ def export(
     out_dir: str | None,
     catalogue_path: str | None,
     form_path: str | None,
+    server_url: str | None,
+    assets_: tuple[str, ...],
 ) -> None:
     """Write one pack per region (`all`: every region plus `global`) under the export folder.
 
@@ -86,6 +90,9 @@ def export(
     In the XLSX and CSV files, text a spreadsheet would run as a formula (starting with
     = + - @, a tab or a carriage return, as the law matrix's "+" does) gets a leading
     apostrophe ('); the HTML report shows it as typed.
+
+    Only the forms of one Kobo server are read: kobo.url's, or --server's (a database that
+    holds forms of several servers, with nothing saying which, is refused: exit 2).
 
     \b
     Examples:
@@ -117,7 +124,8 @@ def export(
         )
     tier = "internal" if include_sensitive else tier
     engine = open_store(settings, existing=True)
-    catalogue, schema = load_checked(catalogue_path, form_path, engine)
+    uids = forms_to_read(settings, engine, server_url, assets_)
+    catalogue, schema = load_checked(catalogue_path, form_path, engine, uids)
     fallback = Path(form_path) if form_path else None
     if fallback is None and catalogue.form:
         base = catalogue.path.parent.parent if catalogue.path else Path.cwd()
@@ -142,6 +150,7 @@ def export(
         min_cell_high=min_cell_high or settings.export.min_cell_high,
         include_sensitive=include_sensitive,
         withhold=settings.export.withhold_countries,
+        asset_uids=uids,
     )
     for pack, written in packs:
         code = pack.region

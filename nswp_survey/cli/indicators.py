@@ -14,6 +14,7 @@ from rich.table import Table
 
 from nswp_survey.cells import csv_writer
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
+from nswp_survey.cli.scope import forms_to_read, scope_options
 from nswp_survey.config import LANGUAGES
 from nswp_survey.console import err_console, out_console
 from nswp_survey.errors import IndicatorError
@@ -34,8 +35,14 @@ def _existing(path: Path, *bases: Path) -> Path | None:
     return None
 
 
-def load_checked(catalogue_path: str | None, form_path: str | None, engine: Any) -> tuple:
-    """The catalogue and the form schema it was checked against (IndicatorError if wrong)."""
+def load_checked(
+    catalogue_path: str | None,
+    form_path: str | None,
+    engine: Any,
+    asset_uids: Sequence[str] | None = None,
+) -> tuple:
+    """The catalogue and the form schema it was checked against (IndicatorError if wrong);
+    without a form file, the schema is the newest stored one of `asset_uids`."""
     from nswp_survey.indicators import check_catalogue_against_form, load_catalogue
     from nswp_survey.indicators.form import load_form_schema
     from nswp_survey.indicators.load import load_schema
@@ -48,7 +55,7 @@ def load_checked(catalogue_path: str | None, form_path: str | None, engine: Any)
     located = _existing(form_file, base, PROJECT) if (form_path or catalogue.form) else None
     if form_path and located is None:
         raise IndicatorError(f"form {form_path} does not exist")
-    schema = load_form_schema(located) if located else load_schema(engine)
+    schema = load_form_schema(located) if located else load_schema(engine, asset_uids)
     if schema is not None:
         problems = check_catalogue_against_form(catalogue, schema)
         if problems:
@@ -193,6 +200,7 @@ def render_csv(results: Sequence[Any]) -> None:
     type=click.Path(dir_okay=False),
     help="XLSForm to check the catalogue against (default: the catalogue's form).",
 )
+@scope_options
 @pass_app
 def indicators(
     app: AppContext,
@@ -204,12 +212,16 @@ def indicators(
     ids: tuple[str, ...],
     catalogue_path: str | None,
     form_path: str | None,
+    server_url: str | None,
+    assets_: tuple[str, ...],
 ) -> None:
     """Compute the catalogue's indicators from the stored submissions.
 
     Counts one response per member organisation and survey year (the latest approved one),
     leaves out deleted and "not approved" submissions, and prints each indicator's value
-    with numerator, denominator and n. Exit code 1 when the catalogue is wrong.
+    with numerator, denominator and n. Reads the forms of one Kobo server: kobo.url's, or
+    --server's. Exit code 1 when the catalogue is wrong, 2 when the database holds forms of
+    several servers and nothing says which.
 
     \b
     Examples:
@@ -226,9 +238,11 @@ def indicators(
         raise click.BadParameter(
             f"unknown region {region!r}; valid: {', '.join(REGIONS)}", param_hint="--region"
         )
-    engine = open_store(app.settings(), existing=True)
-    catalogue, schema = load_checked(catalogue_path, form_path, engine)
-    frames = load_frames(engine, catalogue, years=years, schema=schema)
+    settings = app.settings()
+    engine = open_store(settings, existing=True)
+    uids = forms_to_read(settings, engine, server_url, assets_)
+    catalogue, schema = load_checked(catalogue_path, form_path, engine, uids)
+    frames = load_frames(engine, catalogue, years=years, schema=schema, asset_uids=uids)
     results = compute_indicators(
         frames, catalogue, list(years), region, by, lang=lang, ids=list(ids) or None
     )

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from nswp_survey.cells import csv_writer
 from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
+from nswp_survey.cli.scope import forms_to_read, scope_options
 from nswp_survey.console import out_console
 
 FORMATS = click.Choice(["table", "csv", "json"])
@@ -182,29 +183,30 @@ def members_list(app: AppContext, include_sensitive: bool, fmt: str) -> None:
 )
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--pending", is_flag=True, help="Only the members who have not answered yet.")
-@click.option("--asset", "assets_", multiple=True, help="Count only this form (repeatable).")
+@scope_options
 @pass_app
-def coverage(app: AppContext, year: int, fmt: str, pending: bool, assets_: tuple[str, ...]) -> None:
+def coverage(
+    app: AppContext,
+    year: int,
+    fmt: str,
+    pending: bool,
+    server_url: str | None,
+    assets_: tuple[str, ...],
+) -> None:
     """Survey responses / active members, by region and country, and whom to remind.
 
     Counts one response per member code (the latest); unknown codes, duplicates and
     responses from inactive members are listed, not counted. --pending lists the members
-    still to answer (code, region, country, preferred language) for reminders.
+    still to answer (code, region, country, preferred language) for reminders. Reads the
+    forms of one Kobo server: kobo.url's, or --server's.
     """
     from nswp_survey.register import compute_coverage, coverage_rows, pending_rows
-    from nswp_survey.store import stored_asset_uids, transaction
 
-    engine = open_store(app.settings(), existing=True)
-    with transaction(engine) as conn:
-        known = stored_asset_uids(conn)
-    if unknown := [uid for uid in assets_ if uid not in known]:
-        # else every member would look still to answer, and get a reminder
-        raise click.BadParameter(
-            f"no form {', '.join(unknown)} in the database (known: {', '.join(known) or 'none'}"
-            "; run nswp-survey sync first)",
-            param_hint="--asset",
-        )
-    result = compute_coverage(engine, year, asset_uids=assets_ or None)
+    settings = app.settings()
+    engine = open_store(settings, existing=True)
+    # an unknown --asset is refused (else every member would look still to answer)
+    uids = forms_to_read(settings, engine, server_url, assets_)
+    result = compute_coverage(engine, year, asset_uids=uids)
     if pending:
         _emit(pending_rows(result), fmt, title=f"not answered yet ({year})")
     elif fmt == "json":

@@ -11,19 +11,19 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from nswp_survey.errors import ExportError
 from nswp_survey.indicators import FormSchema, schema_from_content
 from nswp_survey.indicators.form import FormField
+from nswp_survey.store import load_latest_content
 
 SENSITIVITY_COLUMN = "nswp_sensitive"
 SENSITIVE_LEVELS = ("high", "medium")
@@ -131,18 +131,16 @@ def content_from_xlsx(path: Path) -> dict[str, Any]:
     return content
 
 
-def load_export_form(engine: Engine, fallback: Path | None = None) -> ExportForm:
-    """The newest deployed form content in the store; else the `fallback` workbook."""
+def load_export_form(
+    engine: Engine, fallback: Path | None = None, asset_uids: Sequence[str] | None = None
+) -> ExportForm:
+    """The newest deployed form content in the store (of `asset_uids`; None: of any form);
+    else the `fallback` workbook."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT asset_uid, content_json FROM form_version WHERE content_json IS NOT NULL "
-                "ORDER BY date_deployed IS NULL, date_deployed DESC, id DESC"
-            )
-        ).all()
-    if rows:
-        asset_uid, content = rows[0]
-        return form_from_content(json.loads(content), source=f"store:{asset_uid}")
+        latest = load_latest_content(conn, asset_uids)
+    if latest is not None:
+        asset_uid, content = latest
+        return form_from_content(content, source=f"store:{asset_uid}")
     if fallback is not None and Path(fallback).is_file():
         return form_from_content(content_from_xlsx(Path(fallback)), source=str(fallback))
     raise ExportError(

@@ -118,13 +118,18 @@ def check_choice(region: str, lang: str | None) -> list[str]:
 
 
 def _coverage(
-    engine: Engine, year: int, region: str, withhold: Collection[str] = ()
+    engine: Engine,
+    year: int,
+    region: str,
+    withhold: Collection[str] = (),
+    asset_uids: Sequence[str] | None = None,
 ) -> tuple[Any, Any]:
     """(active members, coverage %) of the region, or of everyone for the global pack, without
-    the withheld countries (else coverage x members - responses would count their answers)."""
+    the withheld countries (else coverage x members - responses would count their answers),
+    from the responses of `asset_uids` (the forms the pack's frames were loaded from)."""
     cells = [
         c
-        for c in compute_coverage(engine, year).by_country
+        for c in compute_coverage(engine, year, asset_uids=asset_uids).by_country
         if (region == GLOBAL or c.region == region) and c.country not in withhold
     ]
     active = sum(c.active for c in cells)
@@ -144,8 +149,9 @@ def _cover(
     include_sensitive: bool,
     left_out: int,
     withhold: Collection[str] = (),
+    asset_uids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    active, coverage = _coverage(engine, pack.year, pack.region, withhold)
+    active, coverage = _coverage(engine, pack.year, pack.region, withhold, asset_uids)
     sw_led = responses.get("sw_led", pd.Series(dtype="object"))
     answered = sw_led[sw_led.isin(["0", "1"])]
     led = int(answered.eq("1").sum())
@@ -253,6 +259,7 @@ def build_pack(
         include_sensitive=include_sensitive,
         left_out=left_out,
         withhold=withhold if withheld else (),
+        asset_uids=frames.asset_uids,
     )
     pack.tables = {
         "cover": cover,

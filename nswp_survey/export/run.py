@@ -28,19 +28,23 @@ def export_packs(
     form_fallback: Path | None = None,
     schema: FormSchema | None = None,
     lang: str | None = None,
+    asset_uids: Sequence[str] | None = None,
     **options: Any,
 ) -> list[tuple[Pack, list[Path]]]:
     """Build and write one pack per region and language; returns each pack with its files.
     The run is recorded in the export log (store/exports.py).
 
     `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
+    `asset_uids`: the forms to read (store/scope.py; None: every stored form).
     `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
     """
-    form = load_export_form(engine, form_fallback)
+    form = load_export_form(engine, form_fallback, asset_uids)
     # every year in the store: the time_series table reads the years up to `year` (which
     # years exist is only known once the counting rules ran); build_pack keeps every other
     # table to `year`
-    frames = load_frames(engine, catalogue, years=None, schema=form.schema or schema)
+    frames = load_frames(
+        engine, catalogue, years=None, asset_uids=asset_uids, schema=form.schema or schema
+    )
     written = []
     regions = list(regions)
     for region in regions:

@@ -12,17 +12,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, String, bindparam, text
 
 from nswp_survey.indicators.catalogue import ANALYSES, Catalogue
 from nswp_survey.indicators.form import FormSchema, schema_from_content
 from nswp_survey.indicators.membership import load_register_figures
 from nswp_survey.indicators.results import Frames
 from nswp_survey.indicators.rules import select_responses
+from nswp_survey.store import load_latest_content
 
 LAW_REPEAT = "law_change"
 LAW_FIELDS = tuple(f for f in ANALYSES["law"]["changes"] if f.startswith("lc_"))
@@ -62,8 +62,8 @@ def pivot_answers(long: pd.DataFrame, index: str, aliases: Mapping[str, str]) ->
 def _query(engine: Engine, sql: str, params: dict | None = None, expand=()) -> pd.DataFrame:
     """Run a SELECT on the driver's own cursor: rows come as tuples, straight into pandas."""
     stmt = text(sql)
-    for name in expand:
-        stmt = stmt.bindparams(bindparam(name, expanding=True))
+    for name in expand:  # (lists of text: typed, or PostgreSQL refuses an empty one)
+        stmt = stmt.bindparams(bindparam(name, expanding=True, type_=String()))
     with engine.connect() as conn:
         compiled = stmt.bindparams(**(params or {})).compile(
             dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
@@ -149,16 +149,12 @@ def build_frames(
 
 def load_schema(engine: Engine, asset_uids: Iterable[str] | None = None) -> FormSchema | None:
     """The newest stored form version's content as a schema (for labels), if any is stored."""
-    rows = _query(
-        engine,
-        "SELECT asset_uid, content_json FROM form_version WHERE content_json IS NOT NULL "
-        "ORDER BY date_deployed IS NULL, date_deployed DESC, id DESC",
-    )
-    wanted = set(asset_uids) if asset_uids is not None else None
-    for asset_uid, content in rows.itertuples(index=False):
-        if wanted is None or asset_uid in wanted:
-            return schema_from_content(json.loads(content), source=f"store:{asset_uid}")
-    return None
+    with engine.connect() as conn:
+        latest = load_latest_content(conn, asset_uids)
+    if latest is None:
+        return None
+    asset_uid, content = latest
+    return schema_from_content(content, source=f"store:{asset_uid}")
 
 
 def load_frames(
@@ -169,12 +165,17 @@ def load_frames(
     asset_uids: Iterable[str] | None = None,
     schema: FormSchema | None = None,
 ) -> Frames:
-    """Everything the catalogue needs, from the store, with the counting rules applied."""
-    assets = list(asset_uids) if asset_uids is not None else None
+    """Everything the catalogue needs, from the store, with the counting rules applied.
+
+    `asset_uids`: only these forms' submissions (None: every stored form); the frames keep
+    the list, so what is computed from them (coverage in a pack) reads the same forms.
+    """
+    assets = tuple(asset_uids) if asset_uids is not None else None
     raw, law_raw = load_raw(engine, catalogue, assets)
     schema = schema or load_schema(engine, assets)
     frames = build_frames(raw, law_raw, catalogue, years=years, schema=schema)
+    frames.asset_uids = assets
     if any(spec.analysis == "register" for spec in catalogue.indicators):
         wanted = list(years) if years is not None else frames.responses["year"].dropna().unique()
-        frames.register = load_register_figures(engine, [int(y) for y in wanted])
+        frames.register = load_register_figures(engine, [int(y) for y in wanted], assets)
     return frames

@@ -38,8 +38,11 @@ class RegisterFigures:
     table: pd.DataFrame  # columns year, region, country, active, joined, responded
 
 
-def load_register_figures(engine: Engine, years: Iterable[int]) -> RegisterFigures | None:
-    """The register's figures for `years`, or None when the register has no member."""
+def load_register_figures(
+    engine: Engine, years: Iterable[int], asset_uids: Sequence[str] | None = None
+) -> RegisterFigures | None:
+    """The register's figures for `years`, or None when the register has no member;
+    `asset_uids`: the forms whose responses count (None: every stored form)."""
     from nswp_survey.register import compute_coverage, member_counts
     from nswp_survey.store import load_members
 
@@ -49,7 +52,7 @@ def load_register_figures(engine: Engine, years: Iterable[int]) -> RegisterFigur
     records = []
     for year in sorted(set(years)):
         counts = member_counts(engine, year)
-        coverage = compute_coverage(engine, year)
+        coverage = compute_coverage(engine, year, asset_uids=asset_uids)
         region_of = {cell.country: cell.region for cell in coverage.by_country}
         for cell in coverage.by_country:
             joined = counts.joined_by_country.get(cell.country or "", 0)

@@ -61,6 +61,7 @@ class Frames:
     excluded: dict[str, int] = field(default_factory=dict)
     years: list[int] | None = None
     region: str | None = None
+    asset_uids: tuple[str, ...] | None = None  # the forms they were loaded from (None: all)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # parsed columns, changes
 
 

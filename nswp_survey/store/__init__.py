@@ -12,7 +12,8 @@ The sync layer converts Kobo submissions into `SubmissionRow`s and calls, per pa
     submissions.py upsert_submissions, commit_page, tombstone_missing, load_fingerprints
     bulk.py        driver-level bulk inserts and id reservation (used by submissions.py)
     attachments.py load_pending_attachments, set_attachment_file
-    forms.py       upsert_form, record_form_version, load_form_content
+    forms.py       upsert_form, record_form_version, load_form_content, forms of a server
+    scope.py       FormScope: which stored forms a reading command counts (one server's)
     syncs.py       cursor, sync runs
     lock.py        acquire_sync_lock
     members.py     the member register (member, member_event) and answers by path
@@ -37,8 +38,12 @@ from nswp_survey.store.db import (
 from nswp_survey.store.exports import ExportEntry, last_exports, record_export
 from nswp_survey.store.forms import (
     deployed_asset_uids,
+    forms_by_server,
+    forms_of_server,
     load_form_content,
     load_form_versions,
+    load_latest_content,
+    normalize_server_url,
     record_form_version,
     stored_asset_uids,
     upsert_form,
@@ -66,6 +71,7 @@ from nswp_survey.store.register_imports import (
     start_register_import,
 )
 from nswp_survey.store.rows import AttachmentRow, SubmissionRow, UpsertCounts, content_hash
+from nswp_survey.store.scope import FormScope, scoped_asset_uids
 from nswp_survey.store.submissions import (
     commit_page,
     load_fingerprints,
@@ -86,6 +92,7 @@ __all__ = [
     "MIGRATIONS",
     "AttachmentRow",
     "ExportEntry",
+    "FormScope",
     "Migration",
     "PendingAttachment",
     "SubmissionAnswers",
@@ -105,6 +112,8 @@ __all__ = [
     "finish_register_import",
     "finish_run",
     "flatten_submission",
+    "forms_by_server",
+    "forms_of_server",
     "get_cursor",
     "insert_member",
     "iso",
@@ -113,6 +122,7 @@ __all__ = [
     "load_fingerprints",
     "load_form_content",
     "load_form_versions",
+    "load_latest_content",
     "load_member_events",
     "load_member_snapshots",
     "load_members",
@@ -123,9 +133,11 @@ __all__ = [
     "make_engine",
     "mark_register_import_undone",
     "migrate",
+    "normalize_server_url",
     "record_export",
     "record_form_version",
     "save_member_snapshot",
+    "scoped_asset_uids",
     "session_scope",
     "set_attachment_file",
     "set_cursor",

@@ -9,8 +9,11 @@ when we deploy (so the table is also our deploy log).
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, func, select
 from sqlmodel import Session
@@ -22,6 +25,7 @@ from nswp_survey.store.timestamps import utcnow
 
 FORM = Form.__table__
 FORM_VERSION = FormVersion.__table__
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def upsert_form(
@@ -118,6 +122,25 @@ def load_form_content(
     return None if text is None else json.loads(text)
 
 
+def load_latest_content(
+    db: Connection | Session, asset_uids: Iterable[str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(asset uid, content) of the newest deployed version with stored content, among
+    `asset_uids` (None: every form); None when no content is stored."""
+    conn = connection_of(db)
+    v = FORM_VERSION.c
+    query = (
+        select(v.asset_uid, v.content_json)
+        .where(v.content_json.is_not(None))
+        .order_by(v.date_deployed.is_(None), v.date_deployed.desc(), v.id.desc())
+        .limit(1)
+    )
+    if asset_uids is not None:
+        query = query.where(v.asset_uid.in_(list(asset_uids)))
+    row = conn.execute(query).first()
+    return None if row is None else (row.asset_uid, json.loads(row.content_json))
+
+
 def stored_asset_uids(db: Connection | Session) -> list[str]:
     """Every form the store knows (synced or deployed from here), by uid."""
     conn = connection_of(db)
@@ -130,10 +153,52 @@ def deployed_asset_uids(db: Connection | Session, server_url: str) -> list[str]:
     conn = connection_of(db)
     f, v = FORM.c, FORM_VERSION.c
     query = (
-        select(f.asset_uid, func.max(v.date_deployed).label("latest"))
+        select(f.asset_uid, f.server_url, func.max(v.date_deployed).label("latest"))
         .join(FORM_VERSION, v.asset_uid == f.asset_uid)
-        .where(f.server_url == server_url, v.workbook_hash.is_not(None))
-        .group_by(f.asset_uid)
+        .where(v.workbook_hash.is_not(None))
+        .group_by(f.asset_uid, f.server_url)
         .order_by(func.max(v.date_deployed).desc(), f.asset_uid)
     )
-    return [row.asset_uid for row in conn.execute(query)]
+    server = normalize_server_url(server_url)
+    rows = conn.execute(query)
+    return [row.asset_uid for row in rows if normalize_server_url(row.server_url) == server]
+
+
+def normalize_server_url(url: str) -> str:
+    """One spelling per server: lower-case scheme and host, no default port, no trailing
+    slash, no user name. `HTTPS://KF.example.org:443/` and `https://kf.example.org` are
+    one server; "" (a form stored without its server) stays "".
+
+    Example:
+        normalize_server_url("http://127.0.0.1:80/")   # 'http://127.0.0.1'
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return text.rstrip("/").lower()
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # IPv6
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: no server we could reach, compare as written
+        return text.rstrip("/").lower()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def forms_by_server(db: Connection | Session) -> dict[str, list[tuple[str, str]]]:
+    """Every stored form, grouped by its server (normalised): {server: [(uid, url as
+    recorded), ...]}, servers and forms in a stable order."""
+    conn = connection_of(db)
+    grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    rows = conn.execute(select(FORM.c.asset_uid, FORM.c.server_url)).all()
+    for uid, url in sorted(rows):  # (in Python: the same order whatever the collation)
+        grouped[normalize_server_url(url)].append((uid, url))
+    return dict(sorted(grouped.items()))
+
+
+def forms_of_server(db: Connection | Session, server_url: str) -> list[str]:
+    """The stored forms (asset uids) synced from or deployed to this server."""
+    found = forms_by_server(db).get(normalize_server_url(server_url), [])
+    return [uid for uid, _url in found]
