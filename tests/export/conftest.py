@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,3 +124,13 @@ def all_years(
 ) -> Frames:
     """Every survey year of the store (2024 and 2025), as `export_packs` loads them."""
     return load_frames(export_engine, export_catalogue, schema=export_form.schema)
+
+
+def config_over_copy(database: Path, folder: Path) -> Path:
+    """`folder/nswp.toml` over `folder/nswp.db`, a copy of `database`: a test's own export
+    log."""
+    db = folder / "nswp.db"
+    shutil.copy(database, db)
+    path = folder / "nswp.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    return path

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -22,17 +21,14 @@ from nswp_survey.export.staging import RECORDED, staged
 from nswp_survey.private import write_private_text
 from nswp_survey.store import last_exports, make_engine, transaction
 
+from .conftest import config_over_copy
+
 CSV_TABLES = 13  # a public pack's tables, one CSV each
 
 
 @pytest.fixture
 def own_config(tmp_path: Path, export_db: Path) -> Path:
-    """A configuration over a copy of the survey database, for its export log."""
-    db = tmp_path / "nswp.db"
-    shutil.copy(export_db, db)
-    path = tmp_path / "nswp.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
-    return path
+    return config_over_copy(export_db, tmp_path)
 
 
 def export(config: Path, out: Path, *args: str):

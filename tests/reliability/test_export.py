@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -52,22 +51,14 @@ def survey_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def config(tmp_path: Path, survey_db: Path) -> Path:
     """A configuration over a copy of the survey database (its export log empty), beside it."""
-    return config_beside(survey_db, tmp_path)
-
-
-def config_beside(survey_db: Path, folder: Path) -> Path:
-    db = folder / "nswp.db"
-    shutil.copy(survey_db, db)
-    path = folder / "nswp.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
-    return path
+    return _export_fixtures().config_over_copy(survey_db, tmp_path)
 
 
 @pytest.fixture(scope="module")
 def africa_pack(survey_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Africa packs (en, fr; xlsx, csv, html) of a whole export: the reference."""
     where = tmp_path_factory.mktemp("reference")
-    config = config_beside(survey_db, where)
+    config = _export_fixtures().config_over_copy(survey_db, where)
     done = export(config, where / "out", "--region", "africa", *ALL_FORMATS)
     assert done.returncode == 0, done.stderr
     return where / "out"
@@ -136,19 +127,32 @@ def staged_file(out: Path, name: str) -> Callable[[], bool]:
 
 @pytest.mark.reliability(
     suite="export",
-    scenario="the disk fills up midway through an export of every region",
-    injected="RLIMIT_FSIZE below the first HTML report: a real `File too large` (EFBIG) "
-    "once the first pack's CSVs are written",
-    expected="exit 1 and one line naming the folder and the cause; no pack, no temporary "
-    "folder and no export-log entry",
+    scenario="the disk fills up {when}",
+    injected="RLIMIT_FSIZE {limit}: a real `File too large` (EFBIG)",
+    expected="exit 1 and one line naming the folder and the cause (no traceback of a "
+    "half-written workbook); no pack, no temporary folder and no export-log entry",
 )
+@pytest.mark.parametrize(
+    ("when", "limit", "size", "args"),
+    [
+        ("midway through an export of every region", "below the first HTML report, "
+         "once the first pack's CSVs are written", None, ("--region", "all", *MIDWAY_FORMATS)),
+        # room for SQLite's 32 KiB shared-memory file, not for the dictionary sheet's XML
+        ("while an export writes a workbook", "of 48 KiB, less than a sheet of the workbook",
+         48 * 1024, ("--region", "africa", "--format", "xlsx")),
+    ],
+)  # fmt: skip
 def test_an_export_the_disk_cannot_hold_publishes_nothing(
-    config: Path, tmp_path: Path, africa_pack: Path
+    config: Path,
+    tmp_path: Path,
+    africa_pack: Path,
+    when: str,
+    limit: str,
+    size: int | None,
+    args: tuple[str, ...],
 ) -> None:
     out = tmp_path / "out"
-    failed = export(
-        config, out, "--region", "all", *MIDWAY_FORMATS, max_file_size=midway_limit(africa_pack)
-    )
+    failed = export(config, out, *args, max_file_size=size or midway_limit(africa_pack))
     assert failed.returncode == 1, failed.stderr
     assert list(out.iterdir()) == []  # no pack, no temporary folder
     assert exports_logged(config) == []
@@ -156,24 +160,6 @@ def test_an_export_the_disk_cannot_hold_publishes_nothing(
         f"error: cannot write the africa pack under {out}: File too large; no pack there was "
         "changed: free some space or choose another --out (or export.dir)"
     )
-
-
-@pytest.mark.reliability(
-    suite="export",
-    scenario="the disk fills up while an export writes a workbook",
-    injected="RLIMIT_FSIZE (48 KiB) smaller than a sheet of the workbook",
-    expected="exit 1 and one line (no traceback of the half-written workbook); nothing in "
-    "the export folder",
-)
-def test_a_workbook_cut_short_by_the_disk_fails_in_one_line(config: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    # room for SQLite's 32 KiB shared-memory file; not for the dictionary sheet's XML
-    failed = export(config, out, "--region", "africa", "--format", "xlsx", max_file_size=48 * 1024)
-    assert failed.returncode == 1, failed.stderr
-    assert one_error_line(failed.stderr).startswith(
-        f"error: cannot write the africa pack under {out}: File too large;"
-    )
-    assert list(out.iterdir()) == []
 
 
 @pytest.mark.reliability(
