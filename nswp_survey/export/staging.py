@@ -183,7 +183,7 @@ def _locked(folder: Path) -> Iterator[None]:
     except ImportError:  # no flock: runs into one folder are not kept apart
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))  # never a pipe's wait
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

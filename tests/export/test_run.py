@@ -118,3 +118,21 @@ def test_a_second_export_into_the_same_folder_at_once_is_refused(
         f"error: another export is writing into {out}: wait for it to finish, then run again\n"
     )
     assert list(out.iterdir()) == []
+
+
+def test_an_export_folder_that_is_no_folder_is_refused_and_left_as_it_was(
+    config: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "a-pipe"  # as /dev/null: neither a file (which click refuses) nor a folder
+    os.mkfifo(out, 0o644)
+    out.chmod(0o644)
+    keep_open = os.open(out, os.O_RDWR)  # a reader opening the pipe then never waits
+    try:
+        result = export(config, out, "--region", "africa")
+    finally:
+        os.close(keep_open)
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"error: cannot write the africa pack under {out}: {out}: Not a directory;"
+    )
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # never made 0700
