@@ -75,7 +75,28 @@ def check_folders(settings: Settings) -> list[Check]:
             checks.append(Check(name, "fail", f"{path} is open to others (mode {mode:o})", fix))
         else:
             checks.append(Check(name, "ok", f"{path} is owner-only"))
-    return checks
+    return [*checks, *check_export_leftovers(Path(settings.export.dir))]
+
+
+def check_export_leftovers(folder: Path) -> list[Check]:
+    """Temporary folders a killed export left in the export folder (export/staging.py)."""
+    from nswp_survey.export.staging import leftovers
+
+    try:
+        found = leftovers(folder)
+    except OSError:  # a folder we cannot read: check_folders says what it can
+        return []
+    if not found:  # none, or an export is writing there now
+        return []
+    return [
+        Check(
+            "export leftovers",
+            "warn",
+            f"{len(found)} temporary folder(s) of an interrupted export in {folder}: "
+            + ", ".join(p.name for p in found),
+            "run nswp-survey export again: it finishes or removes them first",
+        )
+    ]
 
 
 def check_transport(settings: Settings) -> Check:

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -21,12 +22,15 @@ from typing import Any
 
 def private_dir(root: Path, *parts: str) -> Path:
     """`root/parts...`, each level created if missing and made owner-only (0700); missing
-    parents of `root` are created owner-only too (new_private_dirs)."""
+    parents of `root` are created owner-only too (new_private_dirs). NotADirectoryError
+    where a level is not a folder."""
     levels = [Path(root)]
     for part in parts:
         levels.append(levels[-1] / part)
     new_private_dirs(levels[-1])
     for level in levels:
+        if not level.is_dir():  # a file or a device (`--out /dev/null`) is never chmod-ed
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(level))
         level.chmod(0o700)  # an existing folder open to others is made private again
     return levels[-1]
 

@@ -7,8 +7,10 @@ Exit codes (cron and systemd can tell failures apart):
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import click
@@ -103,6 +105,16 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
     ctx.obj = AppContext(config_path=config_path, verbosity=verbosity)
+
+
+def stop_on_sigterm() -> None:
+    """From now on SIGTERM (systemd, kill) stops the command as Ctrl-C does: what it holds
+    is closed or cleaned up, and it exits 130."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def require_token(settings: Settings) -> None:

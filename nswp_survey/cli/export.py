@@ -8,7 +8,7 @@ import click
 from click.core import ParameterSource
 from rich.markup import escape
 
-from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app
+from nswp_survey.cli.app import SURVEY_YEAR, AppContext, cli, open_store, pass_app, stop_on_sigterm
 from nswp_survey.cli.indicators import PROJECT, load_checked
 from nswp_survey.cli.scope import forms_to_read, scope_options
 from nswp_survey.console import err_console, out_console
@@ -83,6 +83,10 @@ def export(
     in the chosen language), one sheet per repeat. Without --lang, each region is written in
     its publication languages. Folders are 0700, files 0600.
 
+    The packs are written into a temporary folder inside the export folder, recorded in the
+    export log, then moved into place: an export that fails or is stopped changes no pack
+    already there, and one that was killed is finished or removed by the next export.
+
     The public tier is aggregates only: cells under --min-cell organisations show "<3",
     one more shows "x" when the total would give a hidden cell away, and the countries in
     export.withhold_countries (default Russia) are left out altogether.
@@ -135,6 +139,7 @@ def export(
             None,
         )  # fmt: skip
     target = Path(out_dir or settings.export.dir)
+    stop_on_sigterm()  # a stopped export removes its temporary folder: nothing half-published
     packs = export_packs(
         engine,
         catalogue,

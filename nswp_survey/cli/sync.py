@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import signal
 from dataclasses import replace
 from functools import partial
-from types import FrameType
 from typing import Any
 
 import click
@@ -20,6 +18,7 @@ from nswp_survey.cli.app import (
     open_store,
     pass_app,
     require_token,
+    stop_on_sigterm,
 )
 from nswp_survey.config import Settings
 from nswp_survey.console import out_console, progress_bar, progress_enabled
@@ -98,7 +97,7 @@ def sync(
     bar = partial(progress_bar, enabled=progress_enabled(app.quiet))
     forms = forms_on_server(settings, engine, assets_)
     # SIGTERM (systemd, kill) stops the sync as Ctrl-C does: the run is closed, exit 130
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_sigterm()
     with KoboClient(settings.kobo) as client:
         results = sync_forms(client, engine, forms, options, progress=bar)
     for result in results:
@@ -172,7 +171,3 @@ def schedule(app: AppContext) -> None:
     when = settings.sync.cron or f"every {settings.sync.interval_minutes} min"
     log.info("scheduler started (%s, UTC); Ctrl-C or SIGTERM stops it", when)
     run_scheduler(scheduler)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt

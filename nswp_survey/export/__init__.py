@@ -12,6 +12,7 @@ Kobo client.
     pack.py      build_pack / build_packs, write_pack (0700 folders, 0600 files);
                  PUBLICATION_LANGUAGES per region
     run.py       export_packs: every region in its languages (the CLI's and demo's call)
+    staging.py   a run's packs appear whole or not at all: a temporary folder, logged, renamed
     html.py      the HTML report; figures.py + charts.py its SVG charts; i18n.py its words
 
 Example:

@@ -26,7 +26,10 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
+import traceback
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -332,6 +335,19 @@ def write_csvs(pack: Pack, folder: Path) -> list[Path]:
     return written
 
 
+def _collect_workbook(err: BaseException) -> None:
+    """Free now, quietly, a workbook that failed mid-write (a disk full): openpyxl's
+    write-only sheets stream into open temporary files, and an abandoned one prints
+    "Exception ignored" tracebacks when it is collected at exit."""
+    traceback.clear_frames(err.__traceback__)  # the failed frames hold the workbook
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """The pack's files under `<out_dir>/<year>/<region>/`; returns the paths written."""
     if unknown := [f for f in formats if f not in FORMATS]:
@@ -339,7 +355,11 @@ def write_pack(pack: Pack, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMA
     folder = private_dir(Path(out_dir), str(pack.year), pack.region)
     written: list[Path] = []
     if "xlsx" in formats:
-        written.append(write_xlsx(pack, folder / f"{pack.stem}.xlsx"))
+        try:
+            written.append(write_xlsx(pack, folder / f"{pack.stem}.xlsx"))
+        except BaseException as err:
+            _collect_workbook(err)
+            raise
     if "csv" in formats:
         written += write_csvs(pack, folder / f"{pack.stem}-csv")
     if "html" in formats:

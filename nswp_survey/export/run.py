@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from nswp_survey.errors import ExportError
 from nswp_survey.export.form import load_export_form
 from nswp_survey.export.pack import FORMATS, Pack, build_pack, publication_languages, write_pack
+from nswp_survey.export.staging import PREFIX, staged
 from nswp_survey.indicators import Catalogue, FormSchema, load_frames
 from nswp_survey.store import ExportEntry, record_export, transaction
 
@@ -32,7 +33,11 @@ def export_packs(
     **options: Any,
 ) -> list[tuple[Pack, list[Path]]]:
     """Build and write one pack per region and language; returns each pack with its files.
-    The run is recorded in the export log (store/exports.py).
+
+    The packs are written into a temporary folder inside `out_dir`, the run is recorded in
+    the export log (store/exports.py), then the packs are moved into place (staging.py): a
+    run that fails or is killed publishes nothing, and leaves the packs already there as
+    they were.
 
     `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
     `asset_uids`: the forms to read (store/scope.py; None: every stored form).
@@ -45,22 +50,41 @@ def export_packs(
     frames = load_frames(
         engine, catalogue, years=None, asset_uids=asset_uids, schema=form.schema or schema
     )
-    written = []
+    written: list[tuple[Pack, list[Path]]] = []
     regions = list(regions)
-    for region in regions:
-        for language in [lang] if lang else publication_languages(region):
-            pack = build_pack(
-                engine, catalogue, frames, form, year, region, lang=language, **options
-            )
-            try:
-                written.append((pack, write_pack(pack, out_dir, formats)))
-            except OSError as err:  # a folder that cannot be made or written: name it
-                where = err.filename or out_dir
-                raise ExportError(
-                    f"cannot write the {region} pack under {out_dir}: {where}: {err.strerror}; "
-                    "choose another --out (or export.dir)"
-                ) from err
-    entry = ExportEntry(
+    region = regions[0] if regions else ""
+    try:
+        with staged(out_dir) as stage:
+            for region in regions:
+                for language in [lang] if lang else publication_languages(region):
+                    pack = build_pack(
+                        engine, catalogue, frames, form, year, region, lang=language, **options
+                    )
+                    written.append((pack, write_pack(pack, stage.packs, formats)))
+            # in the log before any pack is in place: the log never misses a published pack
+            with transaction(engine) as conn:
+                record_export(conn, _entry(year, regions, formats, out_dir, written, options))
+            stage.publish()
+    except OSError as err:  # a folder that cannot be made, a disk full: nothing was published
+        # a file of the temporary folder means nothing to the user: the folder does
+        named = err.filename and PREFIX not in str(err.filename)
+        raise ExportError(
+            f"cannot write the {region} pack under {out_dir}: "
+            f"{f'{err.filename}: ' if named else ''}{err.strerror}; no pack there was "
+            "changed: free some space or choose another --out (or export.dir)"
+        ) from err
+    return [(pack, [stage.final(path) for path in files]) for pack, files in written]
+
+
+def _entry(
+    year: int,
+    regions: list[str],
+    formats: Sequence[str],
+    out_dir: Path,
+    written: list[tuple[Pack, list[Path]]],
+    options: dict[str, Any],
+) -> ExportEntry:
+    return ExportEntry(
         exported_by=_user(),
         year=year,
         regions=regions,
@@ -71,9 +95,6 @@ def export_packs(
         folder=str(Path(out_dir).resolve()),
         files=sum(len(files) for _pack, files in written),
     )
-    with transaction(engine) as conn:
-        record_export(conn, entry)
-    return written
 
 
 def _user() -> str:

@@ -141,3 +141,13 @@ def europe_db(tmp_path: Path, export_db: Path) -> Path:
     commit_page(engine, data.ASSET, rows, None)
     engine.dispose()
     return path
+
+
+def config_over_copy(database: Path, folder: Path) -> Path:
+    """`folder/nswp.toml` over `folder/nswp.db`, a copy of `database`: a test's own export
+    log."""
+    db = folder / "nswp.db"
+    shutil.copy(database, db)
+    path = folder / "nswp.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    return path

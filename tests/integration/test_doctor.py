@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -92,3 +93,28 @@ def test_folders_open_to_others_fail_with_the_fix(tmp_path: Path) -> None:
     exports.chmod(0o700)
     again = {c.name: c for c in run_checks(str(config))}
     assert again["exports"].status == "ok"
+
+
+def test_doctor_reports_what_a_killed_export_left(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    leftover = exports / ".nswp-export-k1lled.partial" / "packs" / "2025" / "africa"
+    leftover.mkdir(parents=True, mode=0o700)
+    exports.chmod(0o700)
+    config = tmp_path / "nswp.toml"
+    config.write_text(
+        f'[export]\ndir = "{exports}"\n[database]\nurl = "sqlite:///{tmp_path}/n.db"\n',
+        encoding="utf-8",
+    )
+    found = {c.name: c for c in run_checks(str(config))}["export leftovers"]
+    assert (found.status, found.detail) == (
+        "warn",
+        f"1 temporary folder(s) of an interrupted export in {exports}: .nswp-export-k1lled.partial",
+    )
+    assert found.fix == "run nswp-survey export again: it finishes or removes them first"
+    assert leftover.is_dir()  # doctor changes nothing
+    fd = os.open(exports, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # an export is writing there: its folder is no leftover
+        assert "export leftovers" not in {c.name for c in run_checks(str(config))}
+    finally:
+        os.close(fd)

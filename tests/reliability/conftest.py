@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +39,7 @@ SUITES = {
     "crash": "2. Crashes (SIGKILL) and reruns",
     "input": "3. Bad input",
     "secrets": "4. Secrets and access",
+    "export": "5. Exports cut short (disk full, SIGTERM, SIGKILL)",
 }
 
 
@@ -98,6 +102,47 @@ def assert_whole_pages(engine: Engine, survey: Survey, page_size: int) -> list[i
     assert ids == server[: len(ids)]
     assert cursor_of(engine, survey.asset_uid) == (ids[-1] if ids else None)
     return ids
+
+
+# -- a process killed midway -----------------------------------------------------------------
+def signal_when(
+    argv: list[str],
+    env: dict[str, str],
+    reached: Callable[[], bool],
+    extra: Callable[[], None] = lambda: None,
+    sig: signal.Signals = signal.SIGKILL,
+) -> tuple[int, str]:
+    """Start `argv`, send it `sig` once `reached()` (then `extra()`); (exit code, stderr).
+
+    `reached` is polled about every millisecond, for 60 s at most.
+    """
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not reached() and proc.poll() is None:
+            assert time.monotonic() < deadline, "the process made no progress within 60 s"
+            time.sleep(0.001)
+        extra()
+        if proc.poll() is None:
+            os.kill(proc.pid, sig)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+    return proc.returncode, stderr
+
+
+def kill_when(
+    argv: list[str], env: dict[str, str], reached: Callable[[], bool], extra: Callable[[], None]
+) -> bool:
+    """Start `argv`, SIGKILL it once `reached()` (then `extra()`); True if it was killed."""
+    code, stderr = signal_when(argv, env, reached, extra)
+    assert code in (0, -signal.SIGKILL), stderr
+    return code == -signal.SIGKILL
 
 
 # -- a rewriting proxy on 127.0.0.1 --------------------------------------------------------

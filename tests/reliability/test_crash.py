@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,15 @@ from nswp_survey.sandbox import Faults, SandboxServer
 from nswp_survey.store import last_runs, load_form_versions, make_engine, migrate, transaction
 from nswp_survey.store.models import Form, FormVersion, Submission
 
-from .conftest import REPO_ROOT, Survey, assert_equal_to_server, client_for, cursor_of, sync
+from .conftest import (
+    REPO_ROOT,
+    Survey,
+    assert_equal_to_server,
+    client_for,
+    cursor_of,
+    kill_when,
+    sync,
+)
 
 SEED = 8
 # A normal machine runs the 20 points in ~20 s; CI may ask for fewer (issue #8 allows it).
@@ -59,30 +64,6 @@ def rows(database_url: str) -> int:
         return 0  # the killed process had not created the tables yet
     finally:
         engine.dispose()
-
-
-def kill_when(
-    argv: list[str], env: dict[str, str], reached: Callable[[], bool], extra: Callable[[], None]
-) -> bool:
-    """Start `argv`, SIGKILL it once `reached()` (then `extra()`); True if it was killed."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not reached() and proc.poll() is None:
-            assert time.monotonic() < deadline, "the process made no progress within 60 s"
-        extra()
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        stderr = proc.stderr.read().decode() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
-    assert proc.returncode in (0, -signal.SIGKILL), stderr
-    return proc.returncode == -signal.SIGKILL
 
 
 @pytest.fixture(scope="module")
