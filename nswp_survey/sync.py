@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path, PurePosixPath
@@ -195,6 +195,11 @@ def sync_form(
             else ""
         )
         raise SyncError(f"sync of {asset_uid} stopped: {err}{kept}") from err
+    except Exception as err:  # a bug: still close the run, so status does not say "running"
+        with suppress(Exception), transaction(engine) as conn:
+            error = f"stopped by an unexpected {type(err).__name__}: {err}"
+            finish_run(conn, run_id, "failed", deleted=result.deleted, error=error[:500])
+        raise
     with transaction(engine) as conn:
         finish_run(conn, run_id, "ok", deleted=result.deleted, reconciled=result.reconciled)
         cursor = get_cursor(conn, asset_uid)
@@ -305,8 +310,7 @@ def _reconcile(
     def refetched() -> Iterator[list[SubmissionRow]]:
         for start in range(0, len(changed), REFETCH_CHUNK):
             chunk = changed[start : start + REFETCH_CHUNK]
-            subs = client.submissions.iter_submissions(uid, query={"_id": {"$in": chunk}})
-            yield [to_row(s) for s in subs]
+            yield [to_row(s) for s in client.submissions.iter_by_ids(uid, chunk)]
 
     # as in _pull: the next chunk downloads while this one is stored
     with closing(prefetch(refetched())) as batches:

@@ -15,9 +15,10 @@ from requests.exceptions import ChunkedEncodingError
 
 from nswp_survey.errors import KoboNotFoundError, KoboResponseError, redact_url
 from nswp_survey.kobo.models import Attachment, Page, Submission, ValidationStatus
-from nswp_survey.kobo.pagination import iter_pages
+from nswp_survey.kobo.pagination import PageBudget, iter_pages
 from nswp_survey.kobo.session import KoboSession
 from nswp_survey.kobo.status import RetryableBodyError, describe_exception
+from nswp_survey.kobo.validate import describe_record
 
 DOWNLOAD_CHUNK = 64 * 1024
 _DELETED_COUNT = re.compile(r"(\d+)")
@@ -83,7 +84,7 @@ class SubmissionService:
         )
         for page in iter_pages(self.session, self._data_path(asset_uid), params):
             yield Page(
-                results=[Submission.from_json(raw) for raw in page.results],
+                results=parse_submissions(page),
                 count=page.count,
                 next_url=page.next_url,
                 url=page.url,
@@ -103,8 +104,13 @@ class SubmissionService:
         KPI's `next` link is an offset (`start=`): a submission deleted while we page would
         shift the window and one record would be skipped this run. Asking by `_id` cannot
         skip or repeat, whatever happens on the server meanwhile. One request per page.
+
+        A page with no `_id` above the one asked after (a server that ignores `query` would
+        serve its first page forever) raises KoboResponseError, and so does a list that
+        overruns the count the server gave (`PageBudget`).
         """
         last = after_id
+        budget = PageBudget(self.session.url(self._data_path(asset_uid)), remaining=True)
         while True:
             pages = self.iter_pages(
                 asset_uid, after_id=last, query=query, fields=fields, page_size=page_size
@@ -115,10 +121,33 @@ class SubmissionService:
                 pages.close()
             if page is None:
                 return
+            budget.take(page)
+            top = max((sub.id for sub in page.results), default=None)
+            if top is not None and last is not None and top <= last:
+                raise KoboResponseError(
+                    f"asked for submissions after _id {last}, the Kobo server sent none above "
+                    f"it ({redact_url(page.url)}): it ignores the query, so the sync would read "
+                    "the same records forever; check kobo.url",
+                    url=page.url,
+                )
             yield page
-            if page.next_url is None or not page.results:
+            if page.next_url is None or top is None:
                 return
-            last = max(sub.id for sub in page.results)
+            last = top
+
+    def iter_by_ids(self, asset_uid: str, ids: Sequence[int]) -> Iterator[Submission]:
+        """The submissions with these `_id`s (one `$in` query; ids that are gone are absent).
+
+        A record outside `ids` means the server ignored the query: KoboResponseError.
+        """
+        wanted = set(ids)
+        for sub in self.iter_submissions(asset_uid, query={"_id": {"$in": list(ids)}}):
+            if sub.id not in wanted:
+                raise KoboResponseError(
+                    f"asked for {len(wanted)} submissions by _id, the Kobo server sent _id "
+                    f"{sub.id} too: it ignores the query; check kobo.url"
+                )
+            yield sub
 
     def iter_submissions(
         self,
@@ -250,6 +279,22 @@ class SubmissionService:
         if not asset_uid or "/" in asset_uid:
             raise ValueError(f"not an asset uid: {asset_uid!r}")
         return f"/api/v2/assets/{asset_uid}/data/"
+
+
+def parse_submissions(page: Page[Any]) -> list[Submission]:
+    """The page's records as Submissions; the first unusable one raises KoboResponseError
+    naming it (by `_id`, or by position when it has none) and what is wrong with it."""
+    subs = []
+    for position, raw in enumerate(page.results, 1):
+        try:
+            subs.append(Submission.from_json(raw))
+        except KoboResponseError as err:
+            raise KoboResponseError(
+                f"the Kobo server sent an unusable {describe_record(raw, position)} "
+                f"({redact_url(page.url)}): {err}",
+                url=page.url or None,
+            ) from err
+    return subs
 
 
 def _stream_to(response: requests.Response, part: Path) -> int:
