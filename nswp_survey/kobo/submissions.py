@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import requests
@@ -18,7 +18,7 @@ from nswp_survey.kobo.models import Attachment, Page, Submission, ValidationStat
 from nswp_survey.kobo.pagination import PageBudget, iter_pages
 from nswp_survey.kobo.session import KoboSession
 from nswp_survey.kobo.status import RetryableBodyError, describe_exception
-from nswp_survey.kobo.validate import describe_record
+from nswp_survey.kobo.validate import describe_record, shown
 
 DOWNLOAD_CHUNK = 64 * 1024
 _DELETED_COUNT = re.compile(r"(\d+)")
@@ -230,7 +230,8 @@ class SubmissionService:
     def download_attachment(
         self, attachment: Attachment, dest_path: str | os.PathLike[str]
     ) -> Path:
-        """Stream an attachment to `dest_path` (a file, or a directory to put it in).
+        """Stream an attachment to `dest_path` (a file, or a directory to put it in under
+        the attachment's own name, reduced to its last path component).
 
         The file is created readable by its owner only (0600) and appears whole or not at
         all: the body goes to a `.part` file that is renamed when complete.
@@ -239,7 +240,7 @@ class SubmissionService:
             raise KoboResponseError(f"attachment {attachment.basename!r} has no download URL")
         dest = Path(dest_path)
         if dest.is_dir():
-            dest = dest / (attachment.basename or attachment.uid)
+            dest = dest / _plain_name(attachment)
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")
 
@@ -295,6 +296,18 @@ def parse_submissions(page: Page[Any]) -> list[Submission]:
                 url=page.url or None,
             ) from err
     return subs
+
+
+def _plain_name(attachment: Attachment) -> str:
+    """The attachment's name as one path component: a server may send '../../x' or '/x'."""
+    for candidate in (attachment.basename, attachment.uid):
+        name = PurePosixPath(candidate.replace("\\", "/")).name
+        if name not in ("", ".", "..") and "\x00" not in name:
+            return name
+    raise KoboResponseError(
+        f"attachment {shown(attachment.uid)} has no usable file name: give a file path to "
+        "save it to"
+    )
 
 
 def _stream_to(response: requests.Response, part: Path) -> int:
