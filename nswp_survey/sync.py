@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from nswp_survey.attachments import download_attachments
-from nswp_survey.errors import ConfigError, NswpError, SyncError
+from nswp_survey.errors import ConfigError, NswpError, StoreError, SyncError
 from nswp_survey.kobo import KoboClient
 from nswp_survey.kobo.models import Submission
 from nswp_survey.prefetch import prefetch
@@ -180,6 +180,8 @@ def sync_form(
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, see cli/sync.py): close the run now
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=STOPPED)
+        raise
+    except StoreError:  # the database itself failed: the run cannot be recorded in it
         raise
     except NswpError as err:
         with transaction(engine) as conn:
