@@ -25,7 +25,9 @@ from nswp_survey.kobo.session import KoboSession
 # of its count, whichever is more, before the count is taken for a lie.
 COUNT_MARGIN = 1000
 COUNT_MARGIN_SHARE = 0.1
-UNCOUNTED_LIMIT = 10_000_000  # records read from a list whose server sends no count
+# The most records one list may hold whatever the server says (or when it sends no count):
+# the largest Kobo projects hold a few million submissions.
+MAX_RECORDS = 10_000_000
 MAX_EMPTY_PAGES = 3  # pages in a row without a record that still link a next page
 
 
@@ -46,7 +48,7 @@ class PageBudget:
         self.remaining = remaining
         self.read = 0
         self.first: int | None = None
-        self.limit = UNCOUNTED_LIMIT
+        self.limit = MAX_RECORDS
         self._empty = 0
 
     def take(self, page: Page[Any]) -> None:
@@ -56,7 +58,8 @@ class PageBudget:
             claimed = page.count + (self.read if self.remaining else 0)
             if self.first is None:
                 self.first = claimed
-                self.limit = claimed + max(COUNT_MARGIN, int(claimed * COUNT_MARGIN_SHARE))
+                margin = max(COUNT_MARGIN, int(claimed * COUNT_MARGIN_SHARE))
+                self.limit = min(claimed + margin, MAX_RECORDS)
             elif claimed > self.limit:
                 raise KoboResponseError(
                     f"the Kobo server's count for {shown} keeps growing ({self.first} records "

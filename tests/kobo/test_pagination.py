@@ -9,7 +9,8 @@ from responses import matchers
 
 from nswp_survey.errors import KoboResponseError
 from nswp_survey.kobo import iter_pages
-from nswp_survey.kobo.pagination import COUNT_MARGIN, MAX_EMPTY_PAGES
+from nswp_survey.kobo.models import Page
+from nswp_survey.kobo.pagination import COUNT_MARGIN, MAX_EMPTY_PAGES, MAX_RECORDS, PageBudget
 
 BASE = "https://kobo.example.org"
 DATA = f"{BASE}/api/v2/assets/aXNkhESxKtiPDPuBLygopT/data/"
@@ -192,3 +193,9 @@ def test_a_count_beyond_the_margin_raises(client, kobo, make_page):
     kobo.get(DATA, json=make_page(rows(3, 5), count=4 + COUNT_MARGIN))
     with pytest.raises(KoboResponseError, match=r"keeps growing \(3 records at first, 1004 now\)"):
         list(iter_pages(client.session, DATA))
+
+
+def test_a_count_of_10_to_the_30_does_not_lift_the_bound() -> None:
+    budget = PageBudget(DATA)
+    budget.take(Page(results=rows(1, 3), count=10**30, next_url=f"{DATA}?start=2"))
+    assert budget.limit == MAX_RECORDS
