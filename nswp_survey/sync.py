@@ -16,23 +16,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, replace
 from itertools import chain
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from nswp_survey.errors import ConfigError, KoboError, NswpError, SyncError
+from nswp_survey.attachments import download_attachments
+from nswp_survey.errors import ConfigError, NswpError, StoreError, SyncError
 from nswp_survey.kobo import KoboClient
-from nswp_survey.kobo.models import Attachment, Submission
+from nswp_survey.kobo.models import Submission
 from nswp_survey.prefetch import prefetch
-from nswp_survey.private import private_dir
 from nswp_survey.progress import ProgressFactory, no_progress
 from nswp_survey.store import (
     AttachmentRow,
-    PendingAttachment,
     SubmissionRow,
     UpsertCounts,
     acquire_sync_lock,
@@ -43,10 +42,8 @@ from nswp_survey.store import (
     last_runs,
     load_fingerprints,
     load_form_versions,
-    load_pending_attachments,
     load_sync_state,
     record_form_version,
-    set_attachment_file,
     start_run,
     tombstone_missing,
     transaction,
@@ -184,6 +181,8 @@ def sync_form(
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=STOPPED)
         raise
+    except StoreError:  # the database itself failed: the run cannot be recorded in it
+        raise
     except NswpError as err:
         with transaction(engine) as conn:
             finish_run(conn, run_id, "failed", deleted=result.deleted, error=str(err))
@@ -195,6 +194,11 @@ def sync_form(
             else ""
         )
         raise SyncError(f"sync of {asset_uid} stopped: {err}{kept}") from err
+    except Exception as err:  # a bug: still close the run, so status does not say "running"
+        with suppress(Exception), transaction(engine) as conn:
+            error = f"stopped by an unexpected {type(err).__name__}: {err}"
+            finish_run(conn, run_id, "failed", deleted=result.deleted, error=error[:500])
+        raise
     with transaction(engine) as conn:
         finish_run(conn, run_id, "ok", deleted=result.deleted, reconciled=result.reconciled)
         cursor = get_cursor(conn, asset_uid)
@@ -305,8 +309,7 @@ def _reconcile(
     def refetched() -> Iterator[list[SubmissionRow]]:
         for start in range(0, len(changed), REFETCH_CHUNK):
             chunk = changed[start : start + REFETCH_CHUNK]
-            subs = client.submissions.iter_submissions(uid, query={"_id": {"$in": chunk}})
-            yield [to_row(s) for s in subs]
+            yield [to_row(s) for s in client.submissions.iter_by_ids(uid, chunk)]
 
     # as in _pull: the next chunk downloads while this one is stored
     with closing(prefetch(refetched())) as batches:
@@ -322,53 +325,3 @@ def _reconcile(
         deleted=result.deleted + deleted,
         reconciled=True,
     )
-
-
-def download_attachments(
-    client: KoboClient,
-    engine: Engine,
-    asset_uid: str,
-    folder: Path,
-    *,
-    progress: ProgressFactory = no_progress,
-) -> tuple[int, int]:
-    """Download the form's attachment files not saved yet; (downloaded, failed).
-
-    Files go to `<folder>/<asset_uid>/<_id>/<attachment uid>-<name>`, folders 0700 and files
-    0600. Each file is recorded once it is whole (written to a `.part` file, then renamed),
-    so a sync killed mid-download fetches it again next time. A file the server will not give
-    (gone, refused) is logged and left for the next sync; it does not fail the sync.
-    """
-    with transaction(engine) as conn:
-        pending = load_pending_attachments(conn, asset_uid)
-    done = failed = 0
-    if not pending:
-        return done, failed
-    with progress(f"Downloading files of {asset_uid}", len(pending)) as advance:
-        for item in pending:
-            dest = private_dir(folder, asset_uid, str(item.kobo_id)) / _file_name(item)
-            try:
-                client.submissions.download_attachment(_as_kobo(item), dest)
-            except KoboError as err:
-                failed += 1
-                log.warning("file %s of submission %s not downloaded: %s", item.uid,
-                            item.kobo_id, err)  # fmt: skip
-            else:
-                with transaction(engine) as conn:
-                    set_attachment_file(conn, item.id, str(dest))
-                done += 1
-            advance(1)
-    return done, failed
-
-
-def _file_name(item: PendingAttachment) -> str:
-    """`<uid>-<name>`: the uid keeps two files of one submission apart; the name loses any
-    folder part and any character a file system could take as a path."""
-    name = PurePosixPath(item.filename.replace("\\", "/")).name or "file"
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip(".")
-    return f"{item.uid}-{safe or 'file'}"
-
-
-def _as_kobo(item: PendingAttachment) -> Attachment:
-    name = PurePosixPath(item.filename).name
-    return Attachment(item.uid, item.filename, name, None, item.download_url, None, False, {})

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from nswp_survey.errors import KoboResponseError
+from nswp_survey.kobo.validate import check_depth, check_name, parse_id, shown
 
 T = TypeVar("T")
 
@@ -26,17 +27,17 @@ def parse_datetime(value: Any, *, what: str = "date") -> datetime | None:
     """Kobo timestamp -> aware UTC datetime; None for null/false/''; naive values are UTC."""
     if value in (None, False, ""):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if not isinstance(value, str):
-        raise KoboResponseError(f"unexpected {what} from the Kobo server: {value!r}")
+    problem = f"unexpected {what} from the Kobo server: {shown(value)} is not a date"
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError as err:
-        raise KoboResponseError(f"unexpected {what} from the Kobo server: {value!r}") from err
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.strip())
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+    # (a date out of range is an OverflowError or OSError: 1e30, or year 9999 at -14:00)
+    except (ValueError, OverflowError, OSError) as err:
+        raise KoboResponseError(problem) from err
+    raise KoboResponseError(problem)
 
 
 def strip_uuid(value: Any) -> str | None:
@@ -225,12 +226,15 @@ class Attachment:
     @classmethod
     def from_json(cls, body: Any) -> Attachment:
         data = expect_object(body, "an attachment")
-        filename = str(data.get("filename") or "")
-        basename = data.get("media_file_basename") or filename.rsplit("/", 1)[-1]
+        filename = check_name(data.get("filename") or "", "attachment filename")
+        basename = check_name(
+            data.get("media_file_basename") or filename.rsplit("/", 1)[-1],
+            "attachment media_file_basename",
+        )
         return cls(
-            uid=str(data.get("uid") or data.get("id") or ""),
+            uid=check_name(data.get("uid") or data.get("id") or "", "attachment uid"),
             filename=filename,
-            basename=str(basename),
+            basename=basename,
             mimetype=_str(data.get("mimetype")),
             download_url=_str(data.get("download_url")),
             question_xpath=_str(data.get("question_xpath")),
@@ -296,21 +300,14 @@ class Submission:
     @classmethod
     def from_json(cls, body: Any) -> Submission:
         data = expect_object(body, "a submission")
-        raw_id = data.get("_id")
-        if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
-            raise KoboResponseError(
-                f"a submission from the Kobo server has no usable _id: {raw_id!r}"
-            )
-        try:
-            sub_id = int(raw_id)
-        except ValueError as err:
-            raise KoboResponseError(
-                f"a submission from the Kobo server has a bad _id: {raw_id!r}"
-            ) from err
+        sub_id = parse_id(data.get("_id"))
+        check_depth(data, "JSON")
         instance_id = _str(data.get("meta/instanceID"))
         uuid = strip_uuid(data.get("_uuid")) or strip_uuid(instance_id)
         status = ValidationStatus.from_json(data.get("_validation_status"))
         attachments = data.get("_attachments") or []
+        if not isinstance(attachments, list):
+            raise KoboResponseError(f"_attachments is not a list: {shown(attachments)}")
         return cls(
             id=sub_id,
             uuid=uuid,
@@ -322,7 +319,7 @@ class Submission:
             validation_status=status.uid if status else None,
             submitted_by=_str(data.get("_submitted_by")),
             xform_id_string=_str(data.get("_xform_id_string")),
-            attachments=[Attachment.from_json(a) for a in attachments if isinstance(a, dict)],
+            attachments=[Attachment.from_json(a) for a in attachments],
             raw=data,
         )
 

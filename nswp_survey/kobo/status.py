@@ -102,7 +102,7 @@ def server_message(response: requests.Response) -> str:
     if text.strip():
         try:
             message = _json_message(json.loads(text))
-        except ValueError:
+        except (ValueError, RecursionError):  # (nested too deep to decode: read it as text)
             if "xml" in content_type or text.lstrip().startswith("<?xml"):
                 found = _XML_MESSAGE.search(text)
                 message = found.group(2) if found else _TAG.sub(" ", text)
@@ -163,6 +163,13 @@ def json_of(response: requests.Response, retry_body: bool) -> Any:
         return None
     try:
         return json.loads(content)
+    except RecursionError as err:  # the decoder recurses once per level: 100,000 levels...
+        raise KoboResponseError(
+            f"expected JSON from {redact_url(response.url)}, got a body nested too deeply to "
+            f"read ({len(content)} bytes): the server's answer is broken",
+            status=response.status_code,
+            url=response.url,
+        ) from err
     except ValueError as err:
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
         shown = redact_url(response.url)

@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import requests
@@ -15,9 +15,10 @@ from requests.exceptions import ChunkedEncodingError
 
 from nswp_survey.errors import KoboNotFoundError, KoboResponseError, redact_url
 from nswp_survey.kobo.models import Attachment, Page, Submission, ValidationStatus
-from nswp_survey.kobo.pagination import iter_pages
+from nswp_survey.kobo.pagination import PageBudget, iter_pages
 from nswp_survey.kobo.session import KoboSession
 from nswp_survey.kobo.status import RetryableBodyError, describe_exception
+from nswp_survey.kobo.validate import describe_record, shown
 
 DOWNLOAD_CHUNK = 64 * 1024
 _DELETED_COUNT = re.compile(r"(\d+)")
@@ -83,7 +84,7 @@ class SubmissionService:
         )
         for page in iter_pages(self.session, self._data_path(asset_uid), params):
             yield Page(
-                results=[Submission.from_json(raw) for raw in page.results],
+                results=parse_submissions(page),
                 count=page.count,
                 next_url=page.next_url,
                 url=page.url,
@@ -103,8 +104,13 @@ class SubmissionService:
         KPI's `next` link is an offset (`start=`): a submission deleted while we page would
         shift the window and one record would be skipped this run. Asking by `_id` cannot
         skip or repeat, whatever happens on the server meanwhile. One request per page.
+
+        A page with no `_id` above the one asked after (a server that ignores `query` would
+        serve its first page forever) raises KoboResponseError, and so does a list that
+        overruns the count the server gave (`PageBudget`).
         """
         last = after_id
+        budget = PageBudget(self.session.url(self._data_path(asset_uid)), remaining=True)
         while True:
             pages = self.iter_pages(
                 asset_uid, after_id=last, query=query, fields=fields, page_size=page_size
@@ -115,10 +121,33 @@ class SubmissionService:
                 pages.close()
             if page is None:
                 return
+            budget.take(page)
+            top = max((sub.id for sub in page.results), default=None)
+            if top is not None and last is not None and top <= last:
+                raise KoboResponseError(
+                    f"asked for submissions after _id {last}, the Kobo server sent none above "
+                    f"it ({redact_url(page.url)}): it ignores the query, so the sync would read "
+                    "the same records forever; check kobo.url",
+                    url=page.url,
+                )
             yield page
-            if page.next_url is None or not page.results:
+            if page.next_url is None or top is None:
                 return
-            last = max(sub.id for sub in page.results)
+            last = top
+
+    def iter_by_ids(self, asset_uid: str, ids: Sequence[int]) -> Iterator[Submission]:
+        """The submissions with these `_id`s (one `$in` query; ids that are gone are absent).
+
+        A record outside `ids` means the server ignored the query: KoboResponseError.
+        """
+        wanted = set(ids)
+        for sub in self.iter_submissions(asset_uid, query={"_id": {"$in": list(ids)}}):
+            if sub.id not in wanted:
+                raise KoboResponseError(
+                    f"asked for {len(wanted)} submissions by _id, the Kobo server sent _id "
+                    f"{sub.id} too: it ignores the query; check kobo.url"
+                )
+            yield sub
 
     def iter_submissions(
         self,
@@ -201,7 +230,8 @@ class SubmissionService:
     def download_attachment(
         self, attachment: Attachment, dest_path: str | os.PathLike[str]
     ) -> Path:
-        """Stream an attachment to `dest_path` (a file, or a directory to put it in).
+        """Stream an attachment to `dest_path` (a file, or a directory to put it in under
+        the attachment's own name, reduced to its last path component).
 
         The file is created readable by its owner only (0600) and appears whole or not at
         all: the body goes to a `.part` file that is renamed when complete.
@@ -210,7 +240,7 @@ class SubmissionService:
             raise KoboResponseError(f"attachment {attachment.basename!r} has no download URL")
         dest = Path(dest_path)
         if dest.is_dir():
-            dest = dest / (attachment.basename or attachment.uid)
+            dest = dest / _plain_name(attachment)
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")
 
@@ -250,6 +280,34 @@ class SubmissionService:
         if not asset_uid or "/" in asset_uid:
             raise ValueError(f"not an asset uid: {asset_uid!r}")
         return f"/api/v2/assets/{asset_uid}/data/"
+
+
+def parse_submissions(page: Page[Any]) -> list[Submission]:
+    """The page's records as Submissions; the first unusable one raises KoboResponseError
+    naming it (by `_id`, or by position when it has none) and what is wrong with it."""
+    subs = []
+    for position, raw in enumerate(page.results, 1):
+        try:
+            subs.append(Submission.from_json(raw))
+        except KoboResponseError as err:
+            raise KoboResponseError(
+                f"the Kobo server sent an unusable {describe_record(raw, position)} "
+                f"({redact_url(page.url)}): {err}",
+                url=page.url or None,
+            ) from err
+    return subs
+
+
+def _plain_name(attachment: Attachment) -> str:
+    """The attachment's name as one path component: a server may send '../../x' or '/x'."""
+    for candidate in (attachment.basename, attachment.uid):
+        name = PurePosixPath(candidate.replace("\\", "/")).name
+        if name not in ("", ".", "..") and "\x00" not in name:
+            return name
+    raise KoboResponseError(
+        f"attachment {shown(attachment.uid)} has no usable file name: give a file path to "
+        "save it to"
+    )
 
 
 def _stream_to(response: requests.Response, part: Path) -> int:

@@ -8,6 +8,9 @@ SQLite, as set up by `make_engine`:
   being killed (kill -9) at any point; after a power cut the last commits may roll back, but
   each page commits with its cursor, so the store stays consistent and a sync just resumes;
 - `foreign_keys=ON`, and a 30 s busy timeout;
+- every transaction checks, before it commits, that the file is still the one opened (same
+  device and inode): SQLite goes on writing to a file that was deleted or replaced under it,
+  and a sync would report success for data that no longer exists (`check_same_file`);
 - SQLAlchemy drives BEGIN itself (pysqlite's implicit transactions are switched off), so a
   transaction really starts at `begin()`; `transaction()` opens writers with BEGIN IMMEDIATE,
   so they wait for the write lock up front instead of failing half way.
@@ -54,6 +57,7 @@ from nswp_survey.store.timestamps import utcnow
 FILE_MODE = 0o600
 SQLITE_BUSY_TIMEOUT = 30.0
 _BEGIN_OPTION = "nswp_sqlite_begin"
+_OPENED_FILE = "nswp_sqlite_file"  # connection info: (path, (device, inode)) when opened
 
 
 def normalize_url(url: str | DatabaseSettings) -> URL:
@@ -95,6 +99,13 @@ def make_engine(url: str | DatabaseSettings, *, echo: bool = False) -> Engine:
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        if path is not None:
+            opened = (path, _file_identity(path))
+
+            def remember_file(_dbapi_connection: Any, record: Any) -> None:
+                record.info[_OPENED_FILE] = opened  # the file as make_engine found it
+
+            event.listen(engine, "connect", remember_file)
         return engine
     return create_engine(parsed, echo=echo, pool_pre_ping=True)
 
@@ -104,6 +115,29 @@ def _create_private_file(path: Path) -> None:
         private_database_file(path)  # folders it makes 0700, the file and side files 0600
     except OSError as err:
         raise ConfigError(f"cannot create or open the database file {path}: {err}") from err
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def check_same_file(conn: Connection | Session) -> None:
+    """Raise StoreError if the SQLite file behind `conn` was removed or replaced since the
+    engine opened it (SQLite itself does not notice: it writes to the vanished file)."""
+    opened = connection_of(conn).info.get(_OPENED_FILE)
+    if opened is None:  # PostgreSQL, or an in-memory database
+        return
+    path, identity = opened
+    if _file_identity(path) != identity:
+        raise StoreError(
+            f"the database file {path} was removed or replaced while nswp-survey was using "
+            "it: nothing written since then is kept; find what removed it (a cleanup job, "
+            "a restore), then run the command again"
+        )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -134,6 +168,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
         with conn.begin():
             yield conn
+            check_same_file(conn)
 
 
 @contextmanager
@@ -142,6 +177,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
+        check_same_file(session)
         session.commit()
     except BaseException:
         session.rollback()

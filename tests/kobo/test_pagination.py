@@ -9,6 +9,8 @@ from responses import matchers
 
 from nswp_survey.errors import KoboResponseError
 from nswp_survey.kobo import iter_pages
+from nswp_survey.kobo.models import Page
+from nswp_survey.kobo.pagination import COUNT_MARGIN, MAX_EMPTY_PAGES, MAX_RECORDS, PageBudget
 
 BASE = "https://kobo.example.org"
 DATA = f"{BASE}/api/v2/assets/aXNkhESxKtiPDPuBLygopT/data/"
@@ -151,3 +153,49 @@ def test_empty_last_page_ends_iteration(client, kobo, make_page):
     assert len(pages) == 1
     assert pages[0].results == []
     assert pages[0].count == 1151
+
+
+def test_empty_pages_that_keep_linking_a_next_page_raise(client, kobo, make_page):
+    for start in range(10):
+        kobo.get(
+            DATA,
+            match=[matchers.query_param_matcher({"start": str(start)})],
+            json=make_page([], count=5, next_url=f"{DATA}?start={start + 1}"),
+        )
+    with pytest.raises(KoboResponseError, match="4 empty pages in a row"):
+        list(iter_pages(client.session, DATA, {"start": 0}))
+    assert len(kobo.calls) == MAX_EMPTY_PAGES + 1
+
+
+def test_a_list_that_grows_within_the_margin_is_read_whole(client, kobo, make_page):
+    # New submissions arrive while a list is read: its count may grow a little.
+    kobo.get(
+        DATA,
+        match=[matchers.query_param_matcher({"start": "0"})],
+        json=make_page(rows(1, 3), count=3, next_url=f"{DATA}?start=2"),
+    )
+    kobo.get(
+        DATA,
+        match=[matchers.query_param_matcher({"start": "2"})],
+        json=make_page(rows(3, 5), count=3 + COUNT_MARGIN, next_url=f"{DATA}?start=4"),
+    )
+    kobo.get(
+        DATA,
+        match=[matchers.query_param_matcher({"start": "4"})],
+        json=make_page(rows(5, 6), count=3 + COUNT_MARGIN),
+    )
+    pages = list(iter_pages(client.session, DATA, {"start": 0}))
+    assert [r["_id"] for p in pages for r in p.results] == [1, 2, 3, 4, 5]
+
+
+def test_a_count_beyond_the_margin_raises(client, kobo, make_page):
+    kobo.get(DATA, json=make_page(rows(1, 3), count=3, next_url=f"{DATA}?start=2"))
+    kobo.get(DATA, json=make_page(rows(3, 5), count=4 + COUNT_MARGIN))
+    with pytest.raises(KoboResponseError, match=r"keeps growing \(3 records at first, 1004 now\)"):
+        list(iter_pages(client.session, DATA))
+
+
+def test_a_count_of_10_to_the_30_does_not_lift_the_bound() -> None:
+    budget = PageBudget(DATA)
+    budget.take(Page(results=rows(1, 3), count=10**30, next_url=f"{DATA}?start=2"))
+    assert budget.limit == MAX_RECORDS

@@ -254,6 +254,27 @@ def test_download_into_a_directory_uses_the_basename(client, kobo, tmp_path):
     assert client.submissions.download_attachment(attachment(), tmp_path) == tmp_path / "IMG_1.jpg"
 
 
+@pytest.mark.parametrize("name", ["../../IMG_1.jpg", "{tmp}/IMG_1.jpg", "..\\..\\IMG_1.jpg"])
+def test_download_into_a_directory_keeps_only_the_last_part_of_a_hostile_name(
+    client, kobo, tmp_path, name
+):
+    kobo.get(f"{DATA}7/attachments/attX/", body=b"x", content_type="image/jpeg")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    hostile = attachment(media_file_basename=name.format(tmp=tmp_path))
+    saved = client.submissions.download_attachment(hostile, folder)
+    assert saved == folder / "IMG_1.jpg"
+    assert list(tmp_path.rglob("*")) == [folder, saved]
+
+
+def test_download_into_a_directory_without_a_usable_name_is_refused(client, kobo, tmp_path):
+    hostile = attachment(media_file_basename="..", uid="../..")
+    with pytest.raises(KoboResponseError, match="has no usable file name"):
+        client.submissions.download_attachment(hostile, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert len(kobo.calls) == 0
+
+
 def test_download_over_an_existing_world_readable_file_ends_0600(client, kobo, tmp_path):
     dest = tmp_path / "photo.jpg"
     dest.write_bytes(b"old")

@@ -19,15 +19,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from click.testing import CliRunner, Result
 from nswp_tests_pulse import Survey, client_for  # noqa: F401  (tests/pulse.py; re-exported)
 from sqlalchemy import Engine, select
 
+from nswp_survey.cli import cli
 from nswp_survey.kobo import KoboClient
 from nswp_survey.sandbox import SandboxServer
-from nswp_survey.store import get_cursor, make_engine, migrate, transaction
+from nswp_survey.store import get_cursor, last_runs, make_engine, migrate, transaction
 from nswp_survey.store.models import Submission
 from nswp_survey.sync import SyncOptions, SyncResult, sync_forms
 
@@ -166,6 +169,9 @@ class Exchange:
     def is_data_list(self, asset_uid: str) -> bool:
         return self.method == "GET" and self.path.startswith(f"/api/v2/assets/{asset_uid}/data/?")
 
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.path).query))
+
 
 Rewrite = Callable[[Exchange], None]
 _KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "location")
@@ -174,13 +180,15 @@ _KEPT_HEADERS = ("content-type", "retry-after", "www-authenticate", "location")
 class Proxy:
     """Forwards to `target` (None: answers `{}` itself) and lets `rewrite` change answers.
 
-    `next` links come out pointing at the proxy (the Host header is the proxy's). `release`
-    is set when the proxy stops, so a rewrite that holds an answer never outlives the test.
+    `reroute` may change the path (with its query) before it is forwarded. `next` links
+    come out pointing at the proxy (the Host header is the proxy's). `release` is set when
+    the proxy stops, so a rewrite that holds an answer never outlives the test.
     """
 
     def __init__(self, target: str | None, rewrite: Rewrite | None = None) -> None:
         self.target = target
         self.rewrite = rewrite
+        self.reroute: Callable[[str], str] | None = None
         self.seen: list[str] = []
         self.release = threading.Event()
         self._upstream = requests.Session()
@@ -221,8 +229,9 @@ class Proxy:
         if self.target is not None:
             sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
             sent["Host"] = self.url.removeprefix("http://")
+            upstream = path if self.reroute is None else self.reroute(path)
             answer = self._upstream.request(
-                method, self.target + path, headers=sent, data=body, timeout=30,
+                method, self.target + upstream, headers=sent, data=body, timeout=30,
                 allow_redirects=False,
             )  # fmt: skip
             ex.status = answer.status_code
@@ -251,6 +260,58 @@ def proxy(sandbox: SandboxServer) -> Iterator[Proxy]:
     """A proxy to the sandbox; a test sets `proxy.rewrite`."""
     with Proxy(sandbox.url) as running:
         yield running
+
+
+def data_requests(proxy: Proxy, asset_uid: str) -> list[str]:
+    """The requests for the form's data list that reached the proxy."""
+    return [s for s in proxy.seen if s.startswith(f"GET /api/v2/assets/{asset_uid}/data/?")]
+
+
+# -- the command line, as a user runs it ---------------------------------------------------
+@dataclass
+class Cli:
+    """`nswp-survey` against one Kobo URL and a SQLite file under `folder`."""
+
+    folder: Path
+    kobo_url: str
+    token: str
+    asset_uid: str
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "db" / "nswp.db"
+
+    def __call__(self, *args: str) -> Result:
+        config = self.folder / "nswp.toml"
+        config.write_text(
+            f'[kobo]\nurl = "{self.kobo_url}"\nasset_uids = ["{self.asset_uid}"]\n'
+            "page_size = 10\nmax_retries = 1\nbackoff = 0.0\n"
+            f'[database]\nurl = "sqlite:///{self.database}"\n',
+            encoding="utf-8",
+        )
+        env = {"NSWP_KOBO_TOKEN": self.token}
+        return CliRunner().invoke(cli, ["--config", str(config), *args], env=env)
+
+
+def one_error_line(result: Result) -> str:
+    """The one line a failed command printed (after "error: "); fails on anything more."""
+    assert isinstance(result.exception, SystemExit), result.exc_info  # no traceback
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0].removeprefix("error: ")
+
+
+def newest_run(run: Cli) -> tuple[str, str]:
+    """(the newest run's status in the database, what `nswp-survey sync status` printed)."""
+    status = run("sync", "status")
+    assert status.exit_code == 0, status.output
+    engine = make_engine(f"sqlite:///{run.database}")
+    try:
+        with transaction(engine) as conn:
+            return last_runs(conn, 1)[0].status, status.output
+    finally:
+        engine.dispose()
 
 
 # -- the report -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from nswp_survey.config import DatabaseSettings
-from nswp_survey.errors import ConfigError
+from nswp_survey.errors import ConfigError, StoreError
 from nswp_survey.store import make_engine, session_scope, transaction
 from nswp_survey.store.db import normalize_url
 from nswp_survey.store.models import SyncRun
@@ -102,3 +102,20 @@ def test_timestamps_come_back_as_aware_utc(engine: Engine) -> None:
 def test_naive_timestamps_are_refused(engine: Engine) -> None:
     with pytest.raises(StatementError, match="naive datetime"), session_scope(engine) as session:
         session.add(SyncRun(asset_uid="a", started_at=datetime(2026, 3, 1, 12, 0)))
+
+
+def test_a_transaction_on_a_removed_or_replaced_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nswp.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with transaction(engine) as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        path.unlink()  # SQLite would go on writing to the vanished file
+        with pytest.raises(StoreError, match="was removed or replaced while nswp-survey"):
+            with transaction(engine) as conn:
+                conn.execute(text("INSERT INTO t VALUES (1)"))
+        path.write_bytes(b"")  # a new file under the same name is not the one opened
+        with pytest.raises(StoreError, match="removed or replaced"), session_scope(engine):
+            pass
+    finally:
+        engine.dispose()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import pytest
 from nswp_tests_pulse import Survey, client_for
 from sqlalchemy import Engine, select
 
+from nswp_survey.attachments import MAX_NAME_BYTES, attachment_path, safe_name
+from nswp_survey.errors import SyncError
 from nswp_survey.sandbox import Faults, SandboxServer
-from nswp_survey.store import transaction
+from nswp_survey.store import last_runs, transaction
 from nswp_survey.store.models import Attachment
 from nswp_survey.sync import SyncOptions, download_attachments, sync_forms
 
@@ -72,3 +75,63 @@ def test_a_file_that_fails_is_retried_by_the_next_sync(
     assert (second.files, second.files_failed) == (1, 0)
     (path,) = local_paths(engine)
     assert Path(path).read_bytes() == PHOTO
+
+
+HOSTILE_PARTS = [
+    "/etc/cron.d/x",
+    "../../x",
+    "..\\..\\x",
+    "C:\\x",
+    "a\x00b",
+    "x" * 1000,
+    "é" * 300,
+    "photo\u202egpj.exe",
+    "e\u0301\u0301",
+    "\ud800",
+    "",
+    ".",
+    "..",
+    "-rf",
+    "NUL.txt",
+    "IMG_1.jpg",
+]
+
+
+@pytest.mark.parametrize("part", ["asset_uid", "kobo_id", "uid", "filename"])
+def test_every_hostile_path_part_becomes_one_safe_distinct_name(tmp_path: Path, part: str) -> None:
+    folder = tmp_path / "files"
+    good = {"asset_uid": "aForm", "kobo_id": "12", "uid": "attX", "filename": "IMG_1.jpg"}
+    names = set()
+    for value in HOSTILE_PARTS:
+        dest = attachment_path(folder, **{**good, part: value})
+        assert dest.parent.parent.parent == folder.resolve()
+        for name in dest.relative_to(folder.resolve()).parts:
+            assert name not in ("", ".", "..") and not name.startswith((".", "-"))
+            assert len(name.encode()) <= MAX_NAME_BYTES
+            assert all(ch.isalnum() or ch in "._-" for ch in name), name
+        names.add(dest)
+    if part == "filename":  # only the last path component of a file name is kept
+        assert len(names) == len({PurePosixPath(v.replace("\\", "/")).name for v in HOSTILE_PARTS})
+    else:
+        assert len(names) == len(HOSTILE_PARTS)
+    assert not folder.exists()  # nothing is created while a path is worked out
+
+
+def test_a_name_that_stays_as_it_was_gets_no_hash() -> None:
+    assert safe_name("attX-IMG_1.jpg") == "attX-IMG_1.jpg"
+    assert safe_name("attX-IMG 1.jpg") != safe_name("attX-IMG_1.jpg")  # changed: hashed
+
+
+def test_a_folder_that_cannot_be_written_fails_the_sync_in_one_line(
+    sandbox: SandboxServer, survey: Survey, engine: Engine, tmp_path: Path
+) -> None:
+    with client_for(sandbox.url, sandbox.token) as client:
+        assert client.openrosa.submit(survey.instance(61), {"photo.jpg": PHOTO}).created
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file, not a folder\n")
+    with pytest.raises(SyncError, match=r"cannot save attachment files in .*notes\.txt/files"):
+        sync(sandbox, engine, survey, not_a_folder / "files")
+    with transaction(engine) as conn:
+        (run,) = last_runs(conn, 1)
+    assert run.status == "failed" and run.pages == 1
+    assert local_paths(engine) == [None]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import pytest
 from nswp_tests_pulse import Survey, client_for  # tests/pulse.py, loaded by tests/conftest.py
 from sqlalchemy import Engine, func, select
@@ -179,3 +182,23 @@ def test_no_configured_form_is_a_clear_error(sandbox: SandboxServer, engine: Eng
         pytest.raises(ConfigError, match=r"kobo\.asset_uids"),
     ):
         sync_forms(client, engine, [], SyncOptions())
+
+
+def test_an_unexpected_error_still_closes_the_run_as_failed(
+    sandbox: SandboxServer, survey: Survey, engine: Engine
+) -> None:
+    survey.add(3)
+
+    @contextmanager
+    def broken_terminal(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        def advance(n: int) -> None:
+            raise BrokenPipeError("the terminal went away")
+
+        yield advance
+
+    with client_for(sandbox.url, sandbox.token) as client, pytest.raises(BrokenPipeError):
+        sync_forms(client, engine, [survey.asset_uid], progress=broken_terminal)
+    with transaction(engine) as conn:
+        (run,) = last_runs(conn, 1)
+    assert run.status == "failed"  # not left "running" until the next sync
+    assert run.error == "stopped by an unexpected BrokenPipeError: the terminal went away"
