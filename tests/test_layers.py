@@ -32,7 +32,8 @@ ALLOWED: dict[str, set[str]] = {
     "simulate": {"errors", "forms", "kobo", "progress", "synthetic"},
     "synthetic": {"forms"},
     "indicators": {"config", "errors", "store", "register"},
-    "export": {"config", "errors", "store", "register", "indicators", "private"},
+    "disclosure": {"errors"},
+    "export": {"config", "errors", "store", "register", "indicators", "private", "disclosure"},
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}
