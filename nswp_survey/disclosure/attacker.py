@@ -131,7 +131,9 @@ def audit(problem: Problem, hidden: Plan | Iterable[Key]) -> AuditReport:
     )
 
 
-Task = tuple[int, float, float]  # (hidden cell, +1 minimise / -1 maximise, the LP's bound)
+# (hidden cell, +1 minimise / -1 maximise, the furthest any table may reach: the label's
+# bound at first, the LP's once known); a task is done once a witness reaches that far
+Task = tuple[int, float, float]
 
 
 class _Attacker:
@@ -161,21 +163,25 @@ class _Attacker:
         # a cell in no relation with another hidden cell: its label is all there is
         alone = np.isin(np.arange(len(self.block)), self.matrix.indices, invert=True)
         self.seen_low[alone], self.seen_high[alone] = self.lower[alone], self.upper[alone]
-        order = np.argsort(self.block, kind="stable")
-        tasks = [(int(var), sense, 0.0) for var in order for sense in (-1.0, 1.0)]
+        tasks = [
+            task
+            for var in np.argsort(self.block, kind="stable")
+            for task in ((int(var), -1.0, self.upper[var]), (int(var), 1.0, self.lower[var]))
+        ]
         hard = self._in_rounds(self._optimise, tasks)
-        for var, sense, _ in self._in_rounds(self._nearest, hard):
-            if not self._done(var, sense):
-                self._exact(var, sense)
+        for task in self._in_rounds(self._nearest, hard):
+            if not self._done(task):
+                self._exact(task)
         low = np.minimum(self.seen_low, self.outer_low)
         high = np.maximum(self.seen_high, self.outer_high)
         high = np.where(high >= self.cap - 0.5, math.inf, high)
         return [float(v) for v in low], [float(v) for v in high]
 
-    def _done(self, var: int, sense: float) -> bool:
+    def _done(self, task: Task) -> bool:
+        var, sense, bound = task
         if sense > 0:  # minimise
-            return bool(self.seen_low[var] <= self.lower[var] + TOLERANCE)
-        return bool(self.seen_high[var] >= self.upper[var] - TOLERANCE)
+            return bool(self.seen_low[var] <= bound + TOLERANCE)
+        return bool(self.seen_high[var] >= bound - TOLERANCE)
 
     def _in_rounds(
         self, step: Callable[[dict[int, Task]], list[Task]], tasks: list[Task]
@@ -189,7 +195,7 @@ class _Attacker:
         while True:
             chosen: dict[int, Task] = {}
             for block, queue in queues.items():
-                while queue and self._done(queue[0][0], queue[0][1]):
+                while queue and self._done(queue[0]):
                     queue.pop(0)
                 if queue:
                     chosen[block] = queue.pop(0)
@@ -266,8 +272,9 @@ class _Attacker:
         self._witness(cols[good], table[good])
         return [task for block, task in chosen.items() if not integral[block]]
 
-    def _exact(self, var: int, sense: float) -> None:
+    def _exact(self, task: Task) -> None:
         """The integer bound of one protected cell, by a MILP over its group."""
+        var, sense, _ = task
         cols, rows, _ = self._select([int(self.block[var])])
         cost = np.where(cols == var, sense, 0.0)
         constraint = LinearConstraint(self.matrix[rows][:, cols], self.low[rows], self.high[rows])

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from nswp_survey.disclosure import Cell, Plan, Problem, Relation, audit, protect
+from nswp_survey.disclosure import Cell, Plan, Problem, Relation, audit, key_name, protect
 from nswp_survey.disclosure.primary import is_primary, label_of
 from nswp_survey.disclosure.tables import Tree, cross_table
+from nswp_survey.errors import DisclosureError
 
 CASES = 160
 
@@ -163,3 +164,38 @@ def test_an_equality_whose_parts_are_all_published_adds_no_secondary() -> None:
         [Relation(("t",), (("a",), ("b",)))],
     )
     assert protect(problem).secondary == frozenset()
+
+
+def with_known_groups(problem: Problem, rng: random.Random) -> Problem:
+    """Everyone knows how many members each country has (its upper bound), and a count
+    equal to it, or 0, in a country of under 5 is an attribute cell."""
+    members = {key[2]: cell.value + rng.choice((0, 0, 1)) for key, cell in problem.index.items()
+               if key[3] == "n" and "c" in key[2]}  # fmt: skip
+    cells = []
+    for cell in problem.cells:
+        size = members.get(cell.key[2])
+        if size is None:
+            cells.append(cell)
+            continue
+        attribute = 0 < size < 5 and cell.value in (0, size) and cell.key[3] != "n"
+        cells.append(replace(cell, upper=size, attribute=attribute))
+    return Problem(cells, problem.equalities, problem.inequalities)
+
+
+@pytest.mark.parametrize("seed", range(0, CASES, 4))
+def test_known_group_sizes_and_attribute_cells(seed: int) -> None:
+    """Protected, or refused only for a cell that no plan at all could protect: hiding
+    every cell, small ones shown "x", still leaves it pinned."""
+    rng = random.Random(seed)
+    problem = with_known_groups(world(rng), rng)
+    try:
+        plan = protect(problem)
+    except DisclosureError as err:
+        everything = frozenset(problem.index)
+        small = frozenset(cell.key for cell in problem.cells if is_primary(cell))
+        report = audit(problem, Plan(everything, small, everything - small, small))
+        assert not report.ok, str(err)
+        assert any(f"cell {key_name(cell.key)} " in str(err) for cell in report.leaks)
+        return
+    report = audit(problem, plan)
+    assert report.ok, [cell.describe() for cell in report.leaks]
