@@ -35,7 +35,14 @@ ALLOWED: dict[str, set[str]] = {
     "indicators": {"config", "errors", "store", "register"},
     "disclosure": {"errors"},
     "export": {
-        "config", "errors", "store", "register", "indicators", "private", "cells", "disclosure"
+        "config",
+        "errors",
+        "store",
+        "register",
+        "indicators",
+        "private",
+        "cells",
+        "disclosure",
     },
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
