@@ -101,6 +101,7 @@ class Pack:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     suppressed: int = 0
     responses: int = 0  # counted responses of the year in the pack's scope
+    plan: YearPlan | None = field(default=None, repr=False)  # the public tier's, of the year
     # labels in the pack's language of codes a table shows as they are, by table name:
     # "law_matrix" (its area columns), "legend" (its direction symbols) and
     # "service_coverage" (its country or region columns)
@@ -256,7 +257,7 @@ def build_pack(
             series=headline_ids(catalogue), section=section_ids(catalogue),
         )  # fmt: skip
         rules = replace(rules, plan=plan, catalogue=catalogue)
-    pack = Pack(region, year, lang, tier)
+    pack = Pack(region, year, lang, tier, plan=rules.plan)
     scope = None if region == GLOBAL else region
     by = ("region",) if region == GLOBAL else ("country",)
     results = compute_indicators(frames, catalogue, year, scope, by, lang=lang)

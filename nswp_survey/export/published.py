@@ -37,7 +37,16 @@ from typing import Any
 
 import pandas as pd
 
-from nswp_survey.disclosure import Cell, Key, Plan, Problem, Relation, protect
+from nswp_survey.disclosure import (
+    AuditReport,
+    Cell,
+    Key,
+    Plan,
+    Problem,
+    Relation,
+    audit,
+    protect,
+)
 from nswp_survey.export.form import ExportForm
 from nswp_survey.indicators import Catalogue, Frames, IndicatorResult, compute_indicators
 from nswp_survey.indicators.results import MISSING
@@ -74,6 +83,15 @@ class YearPlan:
     problem: Problem
     plan: Plan
     index: dict[Key, Cell] = field(default_factory=dict)
+    report: AuditReport | None = None  # the attacker's audit, once run (`check`)
+
+    def check(self) -> AuditReport:
+        """Attack every public table of the year (the audit, disclosure/attacker.py); raise
+        DisclosureError when a protected count comes back, else keep and return the report."""
+        if self.report is None:
+            self.report = audit(self.problem, self.plan)
+        self.report.require_safe()
+        return self.report
 
     def label(self, key: Key | None) -> str | None:
         """ "<floor" or "x" for a hidden count; None to publish it (or an unknown key)."""

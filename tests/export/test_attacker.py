@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import math
+import random
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,9 @@ from click.testing import CliRunner
 from scipy.optimize import linprog
 
 from nswp_survey.cli import cli
-from nswp_survey.export import content_from_xlsx
+from nswp_survey.export import build_pack, content_from_xlsx, load_export_form
+from nswp_survey.export.withhold import withhold_countries
+from nswp_survey.indicators import load_catalogue, load_frames
 from nswp_survey.register.codes import REGIONS
 from nswp_survey.store import (
     commit_page,
@@ -219,9 +223,58 @@ def test_cover_and_series_counts_are_protected(tmp_path: Path) -> None:
     assert series["responses"]["2025"] in ("<3", "x")
 
 
-@pytest.mark.parametrize("region", [*REGIONS, "global"])
-def test_internal_tier_is_unchanged_by_the_plan(tmp_path: Path, region: str) -> None:
+def test_internal_tier_is_unchanged_by_the_plan(tmp_path: Path) -> None:
     database = crafted_database(tmp_path, _members())
     out = export_public(tmp_path, database, "--tier", "internal")
-    rows = read(out, region, "indicators")
-    assert not [r for r in rows if r["value"] in ("<3", "x")]
+    for region in (*REGIONS, "global"):
+        rows = read(out, region, "indicators")
+        assert not [r for r in rows if r["value"] in ("<3", "x")], region
+        zaf = [r for r in rows if r["id"] == "ORG-01" and r["breakdown"] == "South Africa"]
+        assert [(r["numerator"], r["n"]) for r in zaf] == (
+            [("5", "5")] if region == "africa" else []
+        )
+
+
+def test_audit_option_attacks_before_publishing(tmp_path: Path) -> None:
+    database = crafted_database(tmp_path, _members())
+    config = tmp_path / "nswp.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
+    args = ["--config", str(config), "export", "--region", "nac", "--year", "2025",
+            "--format", "csv", "--out", str(tmp_path / "out"), "--audit"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("audit of the 2025"))
+    published, small, protecting = (int(w) for w in re.findall(r"(\d+) (?:counts|hidden)", line))
+    assert published > 0 and small > 0 and protecting > 0
+    assert "none can be worked out" in line
+
+
+# Seeded random years: members spread over regions and countries, random answers.
+ANSWERS = {"sw_led": ("0", "1"), "regional_net": ("aswa", "none", "apnsw"),
+           "ccm_seat": ("yes", "no"), "budget_band": ("lt_5k", "5k_25k"),
+           "doc_violations": ("yes", "no")}  # fmt: skip
+PLACES = {"africa": ("KEN", "NGA", "ZAF"), "asia_pacific": ("THA", "IND"),
+          "europe": ("DEU",), "lac": ("MEX", "BRA"), "nac": ("USA", "CAN")}  # fmt: skip
+
+
+def _random_year(rng: random.Random) -> list[tuple[str, str, dict[str, str]]]:
+    members = []
+    for _ in range(rng.randint(8, 30)):
+        region = rng.choice(sorted(PLACES))
+        answers = {field: rng.choice(choices) for field, choices in ANSWERS.items()}
+        members.append((region, rng.choice(PLACES[region]), answers))
+    return members
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_audit_finds_nothing_in_random_years(tmp_path: Path, seed: int) -> None:
+    database = crafted_database(tmp_path, _random_year(random.Random(seed)))
+    engine = make_engine(f"sqlite:///{database}")
+    catalogue = load_catalogue(data.CATALOGUE)
+    form = load_export_form(engine)
+    frames = withhold_countries(load_frames(engine, catalogue, schema=form.schema), ["RUS"])
+    pack = build_pack(engine, catalogue, frames, form, 2025, "global")
+    assert pack.plan is not None
+    report = pack.plan.check()  # raises DisclosureError if any hidden count comes back
+    assert report.ok and report.primary > 0
+    engine.dispose()
