@@ -68,7 +68,7 @@ class CellAudit:
         need = f"{low}..{high}" + (", not one value" if self.required.spread else "")
         return (
             f"{key_name(self.key)} = {self.value} (shown {self.label or 'as is'}): "
-            f"the tables allow only {bounds}, it needs {need}"
+            f"the tables allow {'' if self.ok else 'only '}{bounds}, it needs {need}"
         )
 
 
