@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import re
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +14,19 @@ from nswp_survey.disclosure.primary import label_of, targets
 from nswp_survey.disclosure.tables import Tree, cross_table
 from nswp_survey.errors import DisclosureError
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "disclosure.md"
+
 
 def test_the_package_example_runs() -> None:
     assert doctest.testmod(nswp_survey.disclosure).failed == 0
+
+
+def test_the_docs_example_runs() -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    names: dict[str, object] = {}
+    exec(code, names)  # noqa: S102 (our own docs)
+    plan = names["plan"]
+    assert plan.secondary == {("members", "lac")} and plan.label(names["cells"][-1]) == "<3"
 
 
 def test_a_total_that_is_not_the_sum_of_its_parts_is_refused_by_name() -> None:
