@@ -6,6 +6,7 @@ import doctest
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nswp_survey.disclosure
@@ -74,11 +75,20 @@ def test_the_same_total_from_two_tables_is_one_relation() -> None:
         (lambda: Cell(("a",), 5, cost=0), "cost 0 must be > 0"),
         (lambda: Cell(["a"], 5), "must be a non-empty tuple of strings"),  # type: ignore[arg-type]
         (lambda: Cell(("a",), True), "value True is not a count"),
+        (lambda: Cell(("a",), 2.0), "value 2.0 is not a count"),
+        (lambda: Cell(("a",), 2, upper=-1), "upper -1 is not a count"),
+        (lambda: Cell(("a", 3), 2), r"cell key \('a', 3\) must be a non-empty tuple"),  # type: ignore[arg-type]
     ],
 )
 def test_a_cell_that_is_not_a_count_is_refused(cell, message: str) -> None:
     with pytest.raises(DisclosureError, match=message):
         cell()
+
+
+def test_counts_from_pandas_are_plain_ints() -> None:
+    cell = Cell(("a",), np.int64(2), floor=np.int64(3), upper=np.int32(5))
+    assert (cell.value, cell.floor, cell.upper) == (2, 3, 5)
+    assert type(cell.value) is int and type(cell.upper) is int
 
 
 def test_components_split_unlinked_tables_and_sort_by_key() -> None:
