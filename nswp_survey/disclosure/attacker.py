@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import LinearConstraint
-from scipy.sparse import csr_array, hstack
+from scipy.sparse import csc_array, csr_array, hstack
 from scipy.sparse.csgraph import connected_components
 
 from nswp_survey.disclosure.lp import (
@@ -180,6 +180,8 @@ class _Attacker:
         """Take each table offered that the attacker cannot rule out as a witness: it
         changes hidden cells only, keeps them within their labels, and keeps every relation
         (exactly: counts are integers). Any other table offered is ignored."""
+        by_column = csc_array(self.matrix)
+        base = self.matrix @ self.truth
         for witness in witnesses:
             if not all(key in self.column for key, _ in witness):
                 continue  # it changes a published cell
@@ -187,19 +189,9 @@ class _Attacker:
             table = np.array([value for _, value in witness], dtype=float)
             if np.any(table < self.lower[cols]) or np.any(table > self.upper[cols]):
                 continue
-            rows = self.matrix @ self._delta(cols, table - self.truth[cols])
-            base = self.matrix @ self.truth
-            touched = np.flatnonzero(rows)
-            moved = base[touched] + rows[touched]
-            if np.all(moved >= self.low[touched] - TOLERANCE) and np.all(
-                moved <= self.high[touched] + TOLERANCE
-            ):
+            moved = base + by_column[:, cols] @ (table - self.truth[cols])
+            if np.all(moved >= self.low - TOLERANCE) and np.all(moved <= self.high + TOLERANCE):
                 self._witness(cols, table)
-
-    def _delta(self, cols: np.ndarray, delta: np.ndarray) -> np.ndarray:
-        full = np.zeros(len(self.truth))
-        full[cols] = delta
-        return full
 
     def bounds(self) -> tuple[list[float], list[float]]:
         # a cell in no relation with another hidden cell: its label is all there is
