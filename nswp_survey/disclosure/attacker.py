@@ -3,16 +3,21 @@
 The attacker reads every published value, every relation, and each hidden cell's label
 ("<3": 1 or 2; "x": anything from 0 to its known upper bound), and reasons in integers.
 For each hidden cell the audit finds the smallest and largest count that some table of
-counts consistent with all of that gives it: the attacker's exact bounds, not an LP's.
+counts consistent with all of that gives it.
 
-Each bound is first sought by an LP, whose tables are a superset of the attacker's (the
-counts relaxed to reals). When the LP's optimal table is one of integers, it is the
-attacker's optimum too; otherwise, for a protected cell, a MILP gives the bound. An LP bound
-alone is a sound over-approximation of what the attacker can learn only in one direction:
-narrower than required proves a leak, wide enough proves nothing. For secondary cells,
-which carry no requirement, the LP bound (rounded inwards to integers) is reported as is.
-Every table met on the way is a witness for the bounds of all its cells, which spares most
-programs, and the independent groups of hidden cells are stacked into one LP per round.
+Witnesses: any table of counts the attacker cannot rule out shows its values possible. The
+tables `protect` found come with its plan; the audit checks each one itself (hidden cells
+only, within their labels, every relation exact) and ignores any that fail, so it trusts
+nothing of how the plan was made. A bound is done once a witness reaches its label's limit.
+
+The rest is sought by LPs, whose tables (counts relaxed to reals) are a superset of the
+attacker's. When the LP's optimal table is one of integers it is the attacker's optimum too.
+Otherwise, for a protected cell whose requirement no witness shows met yet (its bounds
+decide the audit), the integer bound is found exactly: the table of integers nearest the
+truth at the LP's bound, or failing that a MILP. An LP bound alone over-approximates what
+the attacker learns: narrower than required proves a leak, wide enough proves nothing. For
+every other cell, the LP's bound rounded inwards is reported (never narrower than the
+attacker's). Independent groups of hidden cells are stacked into one LP per round.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import LinearConstraint
-from scipy.sparse import csr_array, hstack
+from scipy.sparse import csc_array, csr_array, hstack
 from scipy.sparse.csgraph import connected_components
 
 from nswp_survey.disclosure.lp import (
@@ -44,7 +49,7 @@ from nswp_survey.disclosure.primary import (
     label_of,
     requirement,
 )
-from nswp_survey.disclosure.secondary import Plan
+from nswp_survey.disclosure.secondary import Plan, Witness
 from nswp_survey.errors import DisclosureError
 
 
@@ -68,7 +73,7 @@ class CellAudit:
         need = f"{low}..{high}" + (", not one value" if self.required.spread else "")
         return (
             f"{key_name(self.key)} = {self.value} (shown {self.label or 'as is'}): "
-            f"the tables allow only {bounds}, it needs {need}"
+            f"the tables allow {'' if self.ok else 'only '}{bounds}, it needs {need}"
         )
 
 
@@ -106,8 +111,14 @@ def audit(problem: Problem, hidden: Plan | Iterable[Key]) -> AuditReport:
         raise DisclosureError(f"the plan hides {key_name(unknown[0])}, which is not a cell")
     system = make_system(problem)
     mask = np.array([cell.key in keys for cell in system.cells], dtype=bool)
-    protected = np.array([is_primary(cell) for cell in system.cells], dtype=bool)[mask]
-    lower, upper = _Attacker(system, mask, as_x, protected).bounds() if mask.any() else ([], [])
+    required = [requirement(cell) for cell, hide in zip(system.cells, mask, strict=True) if hide]
+    lower: list[float] = []
+    upper: list[float] = []
+    if mask.any():
+        attacker = _Attacker(system, mask, as_x, required)
+        if isinstance(hidden, Plan):
+            attacker.certify(hidden.witnesses)
+        lower, upper = attacker.bounds()
     results: list[CellAudit] = []
     at = iter(zip(lower, upper, strict=True))
     for cell, hide in zip(system.cells, mask, strict=True):
@@ -138,11 +149,16 @@ Task = tuple[int, float, float]
 
 class _Attacker:
     """Bounds of every hidden cell, the published ones fixed: exact integer bounds for the
-    `protected` cells, and for the others the LP's when its table is not one of integers
-    (rounded inwards: still never narrower than the attacker's)."""
+    protected cells (those with a requirement) until witnesses show the requirement met,
+    and otherwise the LP's when its table is not one of integers (rounded inwards: still
+    never narrower than the attacker's)."""
 
     def __init__(
-        self, system: System, mask: np.ndarray, as_x: frozenset[Key], protected: np.ndarray
+        self,
+        system: System,
+        mask: np.ndarray,
+        as_x: frozenset[Key],
+        required: list[Requirement | None],
     ) -> None:
         self.matrix, self.low, self.high = system.restricted(mask)
         cells = [cell for cell, hide in zip(system.cells, mask, strict=True) if hide]
@@ -153,11 +169,29 @@ class _Attacker:
         self.truth = system.values[mask]
         self.seen_low, self.seen_high = self.truth.copy(), self.truth.copy()
         self.outer_low, self.outer_high = self.truth.copy(), self.truth.copy()
-        self.protected = protected
+        self.required = required
+        self.column = {cell.key: i for i, cell in enumerate(cells)}
         n = len(cells)
         linked = self.matrix.T @ self.matrix if self.matrix.shape[0] else csr_array((n, n))
         _, self.block = connected_components(linked, directed=False)
         self.row_block = self.block[self.matrix.indices[self.matrix.indptr[:-1]]]
+
+    def certify(self, witnesses: Iterable[Witness]) -> None:
+        """Take each table offered that the attacker cannot rule out as a witness: it
+        changes hidden cells only, keeps them within their labels, and keeps every relation
+        (exactly: counts are integers). Any other table offered is ignored."""
+        by_column = csc_array(self.matrix)
+        base = self.matrix @ self.truth
+        for witness in witnesses:
+            if not all(key in self.column for key, _ in witness):
+                continue  # it changes a published cell
+            cols = np.array([self.column[key] for key, _ in witness], dtype=int)
+            table = np.array([value for _, value in witness], dtype=float)
+            if np.any(table < self.lower[cols]) or np.any(table > self.upper[cols]):
+                continue
+            moved = base + by_column[:, cols] @ (table - self.truth[cols])
+            if np.all(moved >= self.low - TOLERANCE) and np.all(moved <= self.high + TOLERANCE):
+                self._witness(cols, table)
 
     def bounds(self) -> tuple[list[float], list[float]]:
         # a cell in no relation with another hidden cell: its label is all there is
@@ -170,12 +204,30 @@ class _Attacker:
         ]
         hard = self._in_rounds(self._optimise, tasks)
         for task in self._in_rounds(self._nearest, hard):
-            if not self._done(task):
+            if not self._done(task) and self._undecided(task[0]):
                 self._exact(task)
+            elif not self._done(task):
+                self._outer(task)
         low = np.minimum(self.seen_low, self.outer_low)
         high = np.maximum(self.seen_high, self.outer_high)
         high = np.where(high >= self.cap - 0.5, math.inf, high)
         return [float(v) for v in low], [float(v) for v in high]
+
+    def _undecided(self, var: int) -> bool:
+        """A protected cell whose requirement no witness shows met yet: its bounds must be
+        exact, as they decide the audit."""
+        required = self.required[var]
+        return required is not None and not is_protected(
+            required, self.seen_low[var], self.seen_high[var]
+        )
+
+    def _outer(self, task: Task) -> None:
+        """Keep the LP's bound (rounded inwards) for a cell whose bounds decide nothing."""
+        var, sense, bound = task
+        if sense > 0:
+            self.outer_low[var] = min(self.outer_low[var], bound)
+        else:
+            self.outer_high[var] = max(self.outer_high[var], bound)
 
     def _done(self, task: Task) -> bool:
         var, sense, bound = task
@@ -219,8 +271,9 @@ class _Attacker:
         return np.bincount(self.block[cols], weights=off, minlength=len(self.block)) == 0
 
     def _optimise(self, chosen: dict[int, Task]) -> list[Task]:
-        """One stacked LP, each group's chosen cell at its max or min. Returns the protected
-        cells' tasks whose table was fractional, with the LP's bound rounded inwards."""
+        """One stacked LP, each group's chosen cell at its max or min. Returns the tasks
+        whose table was fractional and whose cell's requirement the witnesses do not yet
+        show met, with the LP's bound rounded inwards, for an exact bound."""
         cols, rows, where = self._select(chosen)
         cost = np.zeros(len(cols))
         for var, sense, _ in chosen.values():
@@ -238,12 +291,10 @@ class _Attacker:
                 continue
             value = x[where[var]]
             bound = math.ceil(value - TOLERANCE) if sense > 0 else math.floor(value + TOLERANCE)
-            if self.protected[var]:
+            if self._undecided(var):
                 hard.append((var, sense, bound))
-            elif sense > 0:
-                self.outer_low[var] = min(self.outer_low[var], bound)
             else:
-                self.outer_high[var] = max(self.outer_high[var], bound)
+                self._outer((var, sense, bound))
         return hard
 
     def _nearest(self, chosen: dict[int, Task]) -> list[Task]:
@@ -273,7 +324,7 @@ class _Attacker:
         return [task for block, task in chosen.items() if not integral[block]]
 
     def _exact(self, task: Task) -> None:
-        """The integer bound of one protected cell, by a MILP over its group."""
+        """The integer bound of one undecided cell, by a MILP over its group."""
         var, sense, _ = task
         cols, rows, _ = self._select([int(self.block[var])])
         cost = np.where(cols == var, sense, 0.0)

@@ -7,6 +7,7 @@ attacker's view of all packs together is one system of linear relations over the
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,14 +42,15 @@ class Cell:
     attribute: bool = False
 
     def __post_init__(self) -> None:
-        name = key_name(self.key) if isinstance(self.key, tuple) else repr(self.key)
-        if not (self.key and isinstance(self.key, tuple)) or not all(
+        if not (isinstance(self.key, tuple) and self.key) or not all(
             isinstance(part, str) for part in self.key
         ):
-            raise DisclosureError(f"cell key {name} must be a non-empty tuple of strings")
-        for label, number in (("value", self.value), ("floor", self.floor)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-                raise DisclosureError(f"cell {name}: {label} {number!r} is not a count >= 0")
+            raise DisclosureError(f"cell key {self.key!r} must be a non-empty tuple of strings")
+        name = key_name(self.key)
+        for label in ("value", "floor", "upper"):
+            number = getattr(self, label)
+            if number is not None or label != "upper":
+                object.__setattr__(self, label, _count(number, f"cell {name}: {label}"))
         if self.floor == 2:
             # "<2" can only mean 1: the label itself would disclose the cell.
             raise DisclosureError(f"cell {name}: a floor of 2 shows 1 as '<2'; use 0 or >= 3")
@@ -61,6 +63,19 @@ class Cell:
     def weight(self) -> float:
         """The cost of hiding this cell when it is not sensitive itself."""
         return 1.0 + self.value if self.cost is None else float(self.cost)
+
+
+def _count(number: object, what: str) -> int:
+    """A count as a Python int (numpy's integers included, as pandas hands them over)."""
+    try:
+        if isinstance(number, bool):
+            raise TypeError
+        count = operator.index(number)  # type: ignore[arg-type]
+    except TypeError:
+        count = -1
+    if count < 0:
+        raise DisclosureError(f"{what} {number!r} is not a count >= 0")
+    return count
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ from nswp_survey.disclosure.primary import (
 )
 from nswp_survey.errors import DisclosureError
 
+Witness = tuple[tuple[Key, int], ...]  # a table of counts, as the cells where it differs
+
 # Showing a small count as "x" rather than "<3" loses less than hiding a published count
 # (whose cost is 1 + value, at least 4 for one that is not small), so it is preferred to that,
 # but not to reusing cells already hidden.
@@ -54,6 +56,9 @@ class Plan:
     secondary: frozenset[Key]
     as_x: frozenset[Key] = frozenset()
     seconds: float = field(default=0.0, compare=False)
+    # The tables `protect` found, each as the cells it changes: certificates that `audit`
+    # checks for itself (a table it cannot rule out) and so need not search for.
+    witnesses: tuple[Witness, ...] = field(default=(), compare=False, repr=False)
 
     def label(self, cell: Cell) -> str | None:
         """What to publish instead of the cell's value; None: publish the value."""
@@ -73,17 +78,21 @@ def protect(problem: Problem) -> Plan:
     primary = frozenset(cell.key for cell in problem.cells if is_primary(cell))
     secondary: set[Key] = set()
     as_x: set[Key] = set()
+    witnesses: list[Witness] = []
     for component in problem.components():
         if any(is_primary(cell) for cell in component.cells):
-            hidden, relabelled = _Protection(component).run()
+            protection = _Protection(component)
+            hidden, relabelled = protection.run()
             secondary |= hidden - primary
             as_x |= relabelled
+            witnesses += protection.witnesses()
     return Plan(
         primary | secondary,
         primary,
         frozenset(secondary),
         frozenset(as_x),
         time.perf_counter() - start,
+        tuple(witnesses),
     )
 
 
@@ -142,6 +151,13 @@ class _Protection:
         hidden = {key for key, hide in zip(keys, self.hidden, strict=True) if hide}
         relabelled = self.sensitive & ~self.small
         return hidden, {key for key, flag in zip(keys, relabelled, strict=True) if flag}
+
+    def witnesses(self) -> list[Witness]:
+        cells, values = self.system.cells, self.system.values
+        return [
+            tuple((cells[i].key, int(table[i])) for i in np.flatnonzero(table != values))
+            for table in self.found
+        ]
 
     @staticmethod
     def _reaches(value: float, true: int, need: tuple[int, ...]) -> bool:

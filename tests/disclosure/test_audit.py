@@ -103,3 +103,28 @@ def test_a_plan_can_show_a_small_cell_as_x() -> None:
     assert [c.label for c in report.cells] == ["x", "x"]
     assert [(c.lower, c.upper) for c in report.cells] == [(0.0, 6.0), (0.0, 6.0)]
     assert report.ok
+
+
+def test_the_audit_checks_the_tables_a_plan_offers_and_ignores_false_ones() -> None:
+    """A plan that offers tables the attacker could rule out (one that changes a published
+    cell, one that breaks the total, one outside a label) proves nothing."""
+    problem = region_table()
+    hidden = frozenset({("n", "GHA")})
+    false = (
+        ((("n", "GHA"), 2), (("n", "KEN"), 4)),  # KEN is published
+        ((("n", "GHA"), 2),),  # africa would be 13
+        ((("n", "GHA"), 3), (("n", "KEN"), 3)),  # "<3" is at most 2
+    )
+    report = audit(problem, Plan(hidden, hidden, frozenset(), witnesses=false))
+    assert [(c.key, c.lower, c.upper, c.ok) for c in report.cells] == [
+        (("n", "GHA"), 1.0, 1.0, False)
+    ]
+    true = ((("n", "GHA"), 2), (("n", "KEN"), 4))
+    plan = Plan(hidden | {("n", "KEN")}, hidden, frozenset({("n", "KEN")}), witnesses=(true,))
+    assert audit(problem, plan).ok
+
+
+def test_protect_hands_the_audit_one_table_per_need() -> None:
+    problem = region_table()
+    plan = protect(problem)
+    assert plan.witnesses == (((("n", "GHA"), 2), (("n", "KEN"), 4)),)

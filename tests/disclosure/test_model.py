@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import doctest
+import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nswp_survey.disclosure
@@ -12,9 +15,19 @@ from nswp_survey.disclosure.primary import label_of, targets
 from nswp_survey.disclosure.tables import Tree, cross_table
 from nswp_survey.errors import DisclosureError
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "disclosure.md"
+
 
 def test_the_package_example_runs() -> None:
     assert doctest.testmod(nswp_survey.disclosure).failed == 0
+
+
+def test_the_docs_example_runs() -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    names: dict[str, object] = {}
+    exec(code, names)  # noqa: S102 (our own docs)
+    plan = names["plan"]
+    assert plan.secondary == {("members", "lac")} and plan.label(names["cells"][-1]) == "<3"
 
 
 def test_a_total_that_is_not_the_sum_of_its_parts_is_refused_by_name() -> None:
@@ -62,11 +75,20 @@ def test_the_same_total_from_two_tables_is_one_relation() -> None:
         (lambda: Cell(("a",), 5, cost=0), "cost 0 must be > 0"),
         (lambda: Cell(["a"], 5), "must be a non-empty tuple of strings"),  # type: ignore[arg-type]
         (lambda: Cell(("a",), True), "value True is not a count"),
+        (lambda: Cell(("a",), 2.0), "value 2.0 is not a count"),
+        (lambda: Cell(("a",), 2, upper=-1), "upper -1 is not a count"),
+        (lambda: Cell(("a", 3), 2), r"cell key \('a', 3\) must be a non-empty tuple"),  # type: ignore[arg-type]
     ],
 )
 def test_a_cell_that_is_not_a_count_is_refused(cell, message: str) -> None:
     with pytest.raises(DisclosureError, match=message):
         cell()
+
+
+def test_counts_from_pandas_are_plain_ints() -> None:
+    cell = Cell(("a",), np.int64(2), floor=np.int64(3), upper=np.int32(5))
+    assert (cell.value, cell.floor, cell.upper) == (2, 3, 5)
+    assert type(cell.value) is int and type(cell.upper) is int
 
 
 def test_components_split_unlinked_tables_and_sort_by_key() -> None:
