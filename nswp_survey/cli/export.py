@@ -55,9 +55,11 @@ from nswp_survey.errors import ExportError
 @click.option(
     "--audit",
     is_flag=True,
-    help="Public tier: before publishing, attack every public table of the year together "
-    "as a reader would (linear programming over every published cell) and refuse (exit 1, "
-    "nothing written) if a hidden count can be worked out; prints the figures.",
+    help="Public tier: protect every public table of the year together (all regions, the "
+    "global pack, covers, time series; docs/disclosure.md) instead of each table on its own, "
+    "then attack them as a reader would (linear programming over every published cell) and "
+    "refuse (exit 1, nothing written) if a hidden count can be worked out; prints the "
+    "figures. Slower, and it hides more.",
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder.")
 @click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False))

@@ -11,8 +11,8 @@ Example:
     >>> audit(problem, {("a",), ("b",)}).ok  # "<3" + "<3" = 4: both are 2
     False
     >>> plan = protect(problem)
-    >>> sorted(plan.secondary), audit(problem, plan).ok
-    ([('t',)], True)
+    >>> sorted(plan.secondary), sorted(plan.as_x), audit(problem, plan).ok  # both shown "x"
+    ([], [('a',), ('b',)], True)
 """
 
 from nswp_survey.disclosure.attacker import AuditReport, CellAudit, audit

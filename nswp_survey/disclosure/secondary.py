@@ -44,6 +44,8 @@ Witness = tuple[tuple[Key, int], ...]  # a table of counts, as the cells where i
 # (whose cost is 1 + value, at least 4 for one that is not small), so it is preferred to that,
 # but not to reusing cells already hidden.
 RELABEL_COST = 2.0
+# A perturbation found near its cell that costs more than this is sought among all cells too.
+CHEAP = 10.0 * RELABEL_COST
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,9 @@ def protect(problem: Problem) -> Plan:
 class _Protection:
     """One component's protection LPs, sharing its matrices and the cells hidden so far.
 
-    The LP's variables are the ways a cell can move ("columns"): up, down, and `drop`, the
-    step of a "<3" cell from 1 to 0 that makes it an "x"; z sums them per cell. A cell with
+    The LP's variables are the ways a cell can move ("columns"): up, down, `drop`, the
+    step of a "<3" cell from 1 to 0, and `lift`, past its label; either makes it an "x"
+    (`drop` marks both kinds of column); z sums them per cell. A cell with
     no room in a direction (a "<3" 2 cannot go up) has no column for it.
     """
 
@@ -125,10 +128,21 @@ class _Protection:
         lower = np.where(self.small, self.as_small[0], self.as_x[0])
         upper = np.where(self.small, self.as_small[1], self.as_x[1])
         up, down, drop = (np.flatnonzero(m) for m in (upper > values, values > lower, self.small))
-        self.cell = np.concatenate([up, down, drop])
-        self.sign = np.concatenate([np.ones(len(up)), -np.ones(len(down) + len(drop))])
+        # `lift`: a "<3" cell taken past its label (2 to 3 and more), which makes it an "x"
+        # too; without it, two "<3" cells under a published total could only be protected
+        # by hiding the total
+        lift = np.flatnonzero(self.small & (self.as_x[1] > self.as_small[1]))
+        self.cell = np.concatenate([up, down, drop, lift])
+        self.sign = np.concatenate(
+            [np.ones(len(up)), -np.ones(len(down) + len(drop)), np.ones(len(lift))]
+        )
         self.room = np.concatenate(
-            [(upper - values)[up], (values - lower)[down], np.ones(len(drop))]
+            [
+                (upper - values)[up],
+                (values - lower)[down],
+                np.ones(len(drop)),
+                self.as_x[1][lift] - self.as_small[1][lift],
+            ]
         )
         self.drop = np.arange(len(self.cell)) >= len(up) + len(down)
         relations = self.system.relations
@@ -180,7 +194,8 @@ class _Protection:
             )
         table = self.system.values + best[1]
         self.hidden |= np.abs(best[1]) > 0.5
-        turned = self.small & (table < 0.5)  # a "<3" cell this table takes to 0 is now "x"
+        # a "<3" cell this table takes to 0, or past its label, is now "x"
+        turned = self.small & ((table < 0.5) | (table > self.as_small[1] + 0.5))
         self.found.append(table)
         if turned.any():
             self.small &= ~turned
@@ -198,8 +213,12 @@ class _Protection:
         ball = self.near[[i]].indices
         ball = np.union1d(np.union1d(ball, self.near[ball].indices), np.flatnonzero(self.hidden))
         found = self._perturb_within(i, shift, ball)
-        if found is None and len(ball) < self.n:
-            found = self._perturb_within(i, shift, np.arange(self.n))
+        if len(ball) < self.n and (found is None or found[0] > CHEAP):
+            # a costly table near the cell (through a region's or the world's total) may
+            # have a cheap one further away (through the cells of another hidden country)
+            wider = self._perturb_within(i, shift, np.arange(self.n))
+            if wider is not None and (found is None or wider[0] < found[0] - TOLERANCE):
+                found = wider
         return found
 
     def _perturb_within(

@@ -222,6 +222,7 @@ def build_pack(
     min_cell: int = 3,
     min_cell_high: int = 5,
     min_group: int = 10,
+    joint: bool = False,
     include_sensitive: bool = False,
     withhold: Collection[str] = WITHHELD,
 ) -> Pack:
@@ -229,13 +230,15 @@ def build_pack(
 
     `min_cell_high` is the floor for indicators reading a field marked high-sensitivity
     (never below `min_cell`); `min_group`: a share of 0 % or 100 % of a smaller group is
-    hidden for medium- and high-sensitivity items (published.py). `withhold`: countries the
+    hidden for medium- and high-sensitivity items (published.py); both with `joint`, which
+    protects every public table of the year together (published.py) instead of each table
+    on its own. `withhold`: countries the
     public tier leaves out altogether (withhold.py).
     """
     public = tier == "public"
     if public and include_sensitive:
         raise ExportError("sensitive fields never go into the public tier: use the internal tier")
-    if public and 2 in (min_cell, min_cell_high):
+    if public and joint and 2 in (min_cell, min_cell_high):
         # "<2" can only be 1: the label would publish the cell it hides
         raise ExportError("a minimum cell size of 2 would show 1 as '<2': use 1 (no "
                           "suppression, internal use) or 3 and more")  # fmt: skip
@@ -251,7 +254,7 @@ def build_pack(
         min_group=min_group,
         sensitive=sensitive_indicators(catalogue, form),
     )
-    if public:  # one plan over every public table of the year, shared by all its packs
+    if public and joint:  # one plan over every public table of the year, shared by all packs
         plan = year_plan(
             frames, catalogue, form, year, rules, cache=source.cache,
             series=headline_ids(catalogue), section=section_ids(catalogue),

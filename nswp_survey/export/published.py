@@ -173,7 +173,7 @@ def responses_key(year: int, scope: str | None, place: str = "") -> Key:
 
 # What hiding a total costs, against a country's cell (1 + count): readers look at the
 # world's and the regions' figures first, so the plan hides countries before them.
-TOTAL_COST = {GLOBAL: 100.0, "region": 10.0}
+TOTAL_COST = {GLOBAL: 1e6, "region": 1e4}
 
 
 def _cost(key: Key, value: int) -> float:

@@ -42,10 +42,13 @@ def export_packs(
 
     `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
     `asset_uids`: the forms to read (store/scope.py; None: every stored form).
-    `audit`: attack the public tables of the year before anything is published (the pack's
-    `plan.report`); DisclosureError, and nothing published, if a protected count comes back.
+    `audit`: protect the public tables of the year together (`joint`) and attack them
+    before anything is published (the pack's `plan.report`); DisclosureError, and nothing
+    published, if a protected count comes back.
     `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
     """
+    if audit:
+        options["joint"] = True
     form = load_export_form(engine, form_fallback, asset_uids)
     # every year in the store: the time_series table reads the years up to `year` (which
     # years exist is only known once the counting rules ran); build_pack keeps every other

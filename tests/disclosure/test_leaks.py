@@ -77,7 +77,8 @@ def test_two_hidden_cells_whose_sum_is_known_are_both_pinned() -> None:
     assert {cell.key for cell in report.leaks} == {k("row", "a"), k("row", "b")}
     assert bounds(report, k("row", "a")) == (2.0, 2.0)
     plan = protect(problem)
-    assert plan.secondary == {k("row", "c")}  # 5 costs 6, the total 10
+    # 5 costs 6, the total 10; showing both "<3" as "x" (0 or more) costs 2 each
+    assert plan.secondary == {k("row", "c")} or plan.as_x == {k("row", "a"), k("row", "b")}
     assert_protected(problem)
 
 
@@ -100,11 +101,10 @@ def test_a_small_total_of_small_parts_shows_the_parts_as_x() -> None:
     report = audit(problem, {cell.key for cell in cells})
     assert bounds(report, k("n", "total")) == (2.0, 2.0)
     plan = protect(problem)
-    assert plan.as_x == {k("n", "a"), k("n", "b")} and not plan.secondary
-    assert [plan.label(cell) for cell in cells] == ["<3", "x", "x"]
-    report = audit(problem, plan)
-    assert bounds(report, k("n", "a")) == (0.0, 2.0)
-    assert bounds(report, k("n", "total")) == (1.0, 2.0)
+    # two of the three shown "x" (the total taken past its label, or a part to 0)
+    assert len(plan.as_x) == 2 and not plan.secondary
+    assert sorted(plan.label(cell) for cell in cells) == ["<3", "x", "x"]
+    assert audit(problem, plan).ok
     assert_protected(problem)
 
 

@@ -1,4 +1,5 @@
-"""The public packs of a year, attacked as a reader who has all of them would (issue #14).
+"""The public packs of a year, attacked as a reader who has all of them would (issue #14):
+`export --audit` (the joint plan over every public table) against what leaked before.
 
 The attacker here shares no code with the tool's own planner or audit: it reads the
 published CSVs, writes down what it sees (a region's headline is the sum of its countries,
@@ -78,7 +79,7 @@ def export_public(folder: Path, database: Path, *options: str) -> Path:
     config.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
     out = folder / "out"
     args = ["--config", str(config), "export", "--region", "all", "--year", "2025",
-            "--lang", "en", "--format", "csv", "--out", str(out), *options]  # fmt: skip
+            "--lang", "en", "--format", "csv", "--out", str(out), "--audit", *options]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return out / "2025"
@@ -273,7 +274,7 @@ def test_the_audit_finds_nothing_in_random_years(tmp_path: Path, seed: int) -> N
     catalogue = load_catalogue(data.CATALOGUE)
     form = load_export_form(engine)
     frames = withhold_countries(load_frames(engine, catalogue, schema=form.schema), ["RUS"])
-    pack = build_pack(engine, catalogue, frames, form, 2025, "global")
+    pack = build_pack(engine, catalogue, frames, form, 2025, "global", joint=True)
     assert pack.plan is not None
     report = pack.plan.check()  # raises DisclosureError if any hidden count comes back
     assert report.ok and report.primary > 0
