@@ -14,7 +14,8 @@
     ├── StoreError                exit 6  the database cannot be reached or used
     ├── RegisterError             exit 2  a member register file is wrong (carries the list)
     ├── IndicatorError            exit 1
-    └── ExportError               exit 1
+    ├── ExportError               exit 1
+    └── DisclosureError           exit 1  published tables would give a protected cell away
 
 Messages are one line, say what happened and what to do, and never contain a token:
 URLs in messages pass through `redact_url` first.
@@ -171,3 +172,8 @@ class IndicatorError(NswpError):
 
 class ExportError(NswpError):
     """Raised when an export cannot be written."""
+
+
+class DisclosureError(NswpError):
+    """Raised when disclosure control is modelled wrongly (a relation that does not hold) or
+    cannot protect a cell, or when the attacker's audit recovers a protected cell."""

@@ -34,7 +34,17 @@ ALLOWED: dict[str, set[str]] = {
     "simulate": {"errors", "forms", "kobo", "progress", "synthetic"},
     "synthetic": {"forms"},
     "indicators": {"config", "errors", "store", "register"},
-    "export": {"config", "errors", "store", "register", "indicators", "private", "cells"},
+    "disclosure": {"errors"},
+    "export": {
+        "config",
+        "errors",
+        "store",
+        "register",
+        "indicators",
+        "private",
+        "cells",
+        "disclosure",
+    },
 }
 # Only the composition root (cli.py, and __main__ which runs it) may import these.
 TOP_LEVEL_ONLY = {"cli", "console"}

@@ -52,6 +52,15 @@ from nswp_survey.errors import ExportError
     type=click.IntRange(min=1),
     help="Smallest cell shown for indicators reading high-sensitivity fields (default: config, 5).",
 )
+@click.option(
+    "--audit",
+    is_flag=True,
+    help="Public tier: protect every public table of the year together (all regions, the "
+    "global pack, covers, time series; docs/disclosure.md) instead of each table on its own, "
+    "then attack them as a reader would (linear programming over every published cell) and "
+    "refuse (exit 1, nothing written) if a hidden count can be worked out; prints the "
+    "figures. Slower, and it hides more.",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Export folder.")
 @click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False))
 @click.option("--form", "form_path", type=click.Path(dir_okay=False), help="XLSForm fallback.")
@@ -67,6 +76,7 @@ def export(
     include_sensitive: bool,
     min_cell: int | None,
     min_cell_high: int | None,
+    audit: bool,
     out_dir: str | None,
     catalogue_path: str | None,
     form_path: str | None,
@@ -156,7 +166,16 @@ def export(
         include_sensitive=include_sensitive,
         withhold=settings.export.withhold_countries,
         asset_uids=uids,
+        audit=audit,
     )
+    report = packs[0][0].plan.report if packs and packs[0][0].plan else None
+    if report is not None and not app.quiet:
+        out_console.print(
+            f"audit of the {year} public tables: {report.published} counts published, "
+            f"{report.primary} hidden as small, {report.secondary} hidden to protect them; "
+            f"none can be worked out ({report.seconds:.1f} s)",
+            highlight=False,
+        )
     for pack, written in packs:
         code = pack.region
         if not app.quiet:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from nswp_survey.export.form import ExportForm
+from nswp_survey.export.published import GLOBAL
 from nswp_survey.export.tables import Disclosure, is_small
 from nswp_survey.indicators.results import MISSING, NO_ANSWER
 
@@ -79,6 +80,18 @@ def _cell(offering: int, respondents: int, floor: int | None) -> float | str:
     return round(offering / respondents * 100, 1)
 
 
+def _planned(
+    rules: Disclosure, year: int, scope: str | None, by: str, code: str, service: str
+) -> str | None:
+    """The plan's label for a cell whose counts it knows (None: publish, or not known)."""
+    assert rules.plan is not None
+    place = (code, "") if by == "region" else (scope or GLOBAL, code)
+    keys = (("choice", SERVICES, service, str(year), *place), ("R", str(year), *place))
+    if not all(key in rules.plan.index for key in keys):
+        return None
+    return rules.plan.label_of(keys)
+
+
 def _columns(groups: pd.Series, form: ExportForm, by: str, lang: str) -> dict[str, str]:
     """Group code -> label, ordered by label (readers look a country up by name)."""
     labels = {code: _label(form, by, code, lang) for code in groups.unique()}
@@ -87,9 +100,20 @@ def _columns(groups: pd.Series, form: ExportForm, by: str, lang: str) -> dict[st
 
 
 def service_coverage(
-    responses: pd.DataFrame, form: ExportForm, lang: str, *, by: str, rules: Disclosure
+    responses: pd.DataFrame,
+    form: ExportForm,
+    lang: str,
+    *,
+    by: str,
+    rules: Disclosure,
+    year: int | None = None,
+    scope: str | None = None,
 ) -> CoverageTable:
-    """Service × country (or region) shares of respondents; see the module docstring."""
+    """Service × country (or region) shares of respondents; see the module docstring.
+
+    With the year's plan (`rules.plan`; `year`, and `scope` None for the global pack), a
+    cell is hidden when the plan hides its count or its respondents (the same counts as
+    PRG-01's), else by the small-cell rule alone."""
     if responses.empty:
         return CoverageTable(pd.DataFrame(columns=KEY_COLUMNS))
     floor = _floor(form, rules) if rules.public else None
@@ -104,6 +128,8 @@ def service_coverage(
         for code in labels:
             mine = groups.eq(code)
             value = _cell(int((offers & mine).sum()), int(mine.sum()), floor)
+            if rules.plan is not None and year is not None and floor is not None:
+                value = _planned(rules, year, scope, by, code, service) or value
             hidden += isinstance(value, str)
             row.append(value)
         rows.append(row)

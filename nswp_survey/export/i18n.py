@@ -26,7 +26,8 @@ WORDS: dict[str, dict[str, str]] = {
         "law_chart": "Legal and policy changes by area and direction",
         "indicators": "Indicators", "law": "Legal and policy changes",
         "suppressed": "A cell shown as “<{n}” counts fewer than {n} organisations and is hidden; "
-        "one shown as “x” is hidden so that such a cell cannot be worked out from the total.",
+        "one shown as “x” may be any count, small or not, and is hidden so that no combination "
+        "of the published tables gives a hidden cell away.",
         "none": "No data.", "generated": "Generated",
         "left_out": "{n} breakdown rows with a hidden cell are not listed here; the XLSX has "
         "every row.",
@@ -40,7 +41,8 @@ WORDS: dict[str, dict[str, str]] = {
         "law_chart": "Changements juridiques et politiques par domaine et direction",
         "indicators": "Indicateurs", "law": "Changements juridiques et politiques",
         "suppressed": "Une cellule affichée « <{n} » compte moins de {n} organisations ; une "
-        "cellule « x » est masquée pour qu’on ne puisse pas la déduire du total.",
+        "cellule « x » peut contenir n’importe quel nombre, petit ou non : elle est masquée pour "
+        "qu’aucune combinaison des tableaux publiés ne révèle une cellule masquée.",
         "none": "Aucune donnée.", "generated": "Généré le",
         "left_out": "{n} lignes de ventilation dont la cellule est masquée ne sont pas listées "
         "ici ; le fichier XLSX contient toutes les lignes.",
@@ -54,7 +56,8 @@ WORDS: dict[str, dict[str, str]] = {
         "law_chart": "Cambios legales y de políticas por área y dirección",
         "indicators": "Indicadores", "law": "Cambios legales y de políticas",
         "suppressed": "Una celda «<{n}» cuenta menos de {n} organizaciones y se oculta; una celda "
-        "«x» se oculta para que no pueda deducirse del total.",
+        "«x» puede contener cualquier número, pequeño o no, y se oculta para que ninguna "
+        "combinación de los cuadros publicados revele una celda oculta.",
         "none": "Sin datos.", "generated": "Generado",
         "left_out": "{n} filas de desglose con una celda oculta no se listan aquí; el XLSX "
         "tiene todas las filas.",
@@ -68,7 +71,8 @@ WORDS: dict[str, dict[str, str]] = {
         "law_chart": "Изменения законов и политики по областям и направлениям",
         "indicators": "Индикаторы", "law": "Изменения законов и политики",
         "suppressed": "Ячейка «<{n}» охватывает менее {n} организаций и скрыта; ячейка «x» скрыта, "
-        "чтобы такую ячейку нельзя было вычислить из итога.",
+        "может содержать любое число, малое или нет, и скрыта, чтобы никакое сочетание "
+        "опубликованных таблиц не раскрыло скрытую ячейку.",
         "none": "Нет данных.", "generated": "Создан",
         "left_out": "{n} строк разбивки со скрытой ячейкой здесь не показаны; в файле XLSX есть "
         "все строки.",
@@ -81,7 +85,7 @@ WORDS: dict[str, dict[str, str]] = {
         "shares": "主要比例（%）", "law_chart": "按领域和方向分列的法律和政策变化",
         "indicators": "指标", "law": "法律和政策变化",
         "suppressed": "显示为“<{n}”的单元格涉及少于{n}个组织，已隐藏；显示为“x”的单元格也已隐藏，"
-        "以免从总数推算出前者。",
+        "其数值可能是任何数（包括小数目），以免通过任何已发布表格的组合推算出被隐藏的单元格。",
         "none": "无数据。", "generated": "生成时间",
         "left_out": "{n}个含隐藏单元格的细分行未在此列出；XLSX文件包含所有行。",
     },

@@ -31,7 +31,7 @@ import math
 import sys
 import traceback
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,14 @@ from nswp_survey.errors import ExportError
 from nswp_survey.export.coverage import service_coverage
 from nswp_survey.export.form import ExportForm
 from nswp_survey.export.matrix import direction_legend, law_matrix
+from nswp_survey.export.published import (
+    YearPlan,
+    responses_key,
+    sensitive_indicators,
+    year_plan,
+)
 from nswp_survey.export.sections import hidden_breakdowns, section_ids, section_tables
-from nswp_survey.export.series import time_series
+from nswp_survey.export.series import headline_ids, time_series
 from nswp_survey.export.tables import (
     Disclosure,
     controlled_cells,
@@ -70,6 +76,8 @@ WITHHELD = ExportSettings().withhold_countries  # the configuration's default
 FORMATS = ("xlsx", "csv", "html")
 DEFAULT_FORMATS = ("xlsx", "csv")
 SENSITIVE_LINE = "includes sensitive fields"
+# The indicator whose numerator the cover's SW-led share shows again (SW-led organisations).
+SW_LED_ID = "ORG-01"
 # The languages each pack is written in when none is asked for (domain.md §5; NSWP publishes
 # in EN/FR/ES/RU/ZH). The first is the region's main language.
 PUBLICATION_LANGUAGES: dict[str, tuple[str, ...]] = {
@@ -93,6 +101,7 @@ class Pack:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     suppressed: int = 0
     responses: int = 0  # counted responses of the year in the pack's scope
+    plan: YearPlan | None = field(default=None, repr=False)  # the public tier's, of the year
     # labels in the pack's language of codes a table shows as they are, by table name:
     # "law_matrix" (its area columns), "legend" (its direction symbols) and
     # "service_coverage" (its country or region columns)
@@ -153,7 +162,10 @@ def _cover(
     left_out: int,
     withhold: Collection[str] = (),
     asset_uids: Sequence[str] | None = None,
+    plan: YearPlan | None = None,
 ) -> pd.DataFrame:
+    """`plan`: the year's public plan; the responses, and what they would give away (the
+    coverage, the countries, the SW-led share), show its label when it hides them."""
     active, coverage = _coverage(engine, pack.year, pack.region, withhold, asset_uids)
     sw_led = responses.get("sw_led", pd.Series(dtype="object"))
     answered = sw_led[sw_led.isin(["0", "1"])]
@@ -163,13 +175,23 @@ def _cover(
         share = f"<{min_cell}"
         pack.suppressed += 1
     countries = responses.get("country", pd.Series(dtype="object")).dropna()
+    count: Any = len(responses)
+    places: Any = int(countries[countries.ne("")].nunique())
+    if plan is not None:
+        scope = None if pack.region == GLOBAL else pack.region
+        total = responses_key(pack.year, scope)
+        led_key = ("ind", SW_LED_ID, "numerator", "", *total[1:])
+        if hidden := plan.label(total):
+            count = places = coverage = hidden
+        if (hidden or plan.label(led_key)) and share is not None:
+            share = hidden or plan.label(led_key)
     items: list[tuple[str, Any]] = [
         ("region", pack.region),
         ("year", pack.year),
-        ("responses", len(responses)),
+        ("responses", count),
         ("active members", active),
         ("coverage (%)", coverage),
-        ("countries", int(countries[countries.ne("")].nunique())),
+        ("countries", places),
         ("SW-led share (%)", share),
         ("language", pack.lang),
         ("generated at", datetime.now(UTC).replace(microsecond=0).isoformat()),
@@ -199,25 +221,46 @@ def build_pack(
     tier: str = "public",
     min_cell: int = 3,
     min_cell_high: int = 5,
+    min_group: int = 10,
+    joint: bool = False,
     include_sensitive: bool = False,
     withhold: Collection[str] = WITHHELD,
 ) -> Pack:
     """Every table of one regional (or the global) pack; public tier = disclosure control.
 
     `min_cell_high` is the floor for indicators reading a field marked high-sensitivity
-    (never below `min_cell`). `withhold`: countries the public tier leaves out altogether
-    (withhold.py).
+    (never below `min_cell`); `min_group`: a share of 0 % or 100 % of a smaller group is
+    hidden for medium- and high-sensitivity items (published.py); both with `joint`, which
+    protects every public table of the year together (published.py) instead of each table
+    on its own. `withhold`: countries the
+    public tier leaves out altogether (withhold.py).
     """
     public = tier == "public"
     if public and include_sensitive:
         raise ExportError("sensitive fields never go into the public tier: use the internal tier")
+    if public and joint and 2 in (min_cell, min_cell_high):
+        # "<2" can only be 1: the label would publish the cell it hides
+        raise ExportError("a minimum cell size of 2 would show 1 as '<2': use 1 (no "
+                          "suppression, internal use) or 3 and more")  # fmt: skip
     withheld = bool(public and withhold)
+    source = frames
     if withheld:
         frames = withhold_countries(frames, withhold)
     rules = Disclosure(
-        public, min_cell, max(min_cell, min_cell_high), high_indicators(catalogue, form)
+        public,
+        min_cell,
+        max(min_cell, min_cell_high),
+        high_indicators(catalogue, form),
+        min_group=min_group,
+        sensitive=sensitive_indicators(catalogue, form),
     )
-    pack = Pack(region, year, lang, tier)
+    if public and joint:  # one plan over every public table of the year, shared by all packs
+        plan = year_plan(
+            frames, catalogue, form, year, rules, cache=source.cache,
+            series=headline_ids(catalogue), section=section_ids(catalogue),
+        )  # fmt: skip
+        rules = replace(rules, plan=plan, catalogue=catalogue)
+    pack = Pack(region, year, lang, tier, plan=rules.plan)
     scope = None if region == GLOBAL else region
     by = ("region",) if region == GLOBAL else ("country",)
     results = compute_indicators(frames, catalogue, year, scope, by, lang=lang)
@@ -226,15 +269,15 @@ def build_pack(
         responses = responses[responses.get("region", pd.Series(index=responses.index)).eq(scope)]
     pack.responses = len(responses)
     law = frames.law[frames.law["submission_id"].isin(responses["submission_id"])]
-    indicators, pack.suppressed = indicator_table(results, rules)
+    indicators, pack.suppressed = indicator_table(results, rules, year=year, scope=scope)
     # sections: the same indicators region-wide, by their own categories only
     overall = compute_indicators(frames, catalogue, year, scope, (), lang=lang,
                                  ids=section_ids(catalogue))  # fmt: skip
-    section_cells = controlled_cells(overall, rules)
+    section_cells = controlled_cells(overall, rules, year=year, scope=scope)
     pack.suppressed += hidden_breakdowns(section_cells)
     changes = law_changes(law, public=public)  # de-duplicated once, for the table and matrix
     matrix, areas = law_matrix(changes, form, lang)
-    heat = service_coverage(responses, form, lang, by=by[0], rules=rules)
+    heat = service_coverage(responses, form, lang, by=by[0], rules=rules, year=year, scope=scope)
     pack.suppressed += heat.hidden
     series, hidden = time_series(frames, catalogue, year, scope, rules, lang, results)
     pack.suppressed += hidden
@@ -263,6 +306,7 @@ def build_pack(
         left_out=left_out,
         withhold=withhold if withheld else (),
         asset_uids=frames.asset_uids,
+        plan=rules.plan,
     )
     pack.tables = {
         "cover": cover,

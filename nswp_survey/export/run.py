@@ -30,6 +30,7 @@ def export_packs(
     schema: FormSchema | None = None,
     lang: str | None = None,
     asset_uids: Sequence[str] | None = None,
+    audit: bool = False,
     **options: Any,
 ) -> list[tuple[Pack, list[Path]]]:
     """Build and write one pack per region and language; returns each pack with its files.
@@ -41,8 +42,13 @@ def export_packs(
 
     `lang` None: each region in its publication languages (pack.PUBLICATION_LANGUAGES).
     `asset_uids`: the forms to read (store/scope.py; None: every stored form).
+    `audit`: protect the public tables of the year together (`joint`) and attack them
+    before anything is published (the pack's `plan.report`); DisclosureError, and nothing
+    published, if a protected count comes back.
     `options` go to `build_pack` (tier, min_cell, min_cell_high, include_sensitive).
     """
+    if audit:
+        options["joint"] = True
     form = load_export_form(engine, form_fallback, asset_uids)
     # every year in the store: the time_series table reads the years up to `year` (which
     # years exist is only known once the counting rules ran); build_pack keeps every other
@@ -61,6 +67,8 @@ def export_packs(
                         engine, catalogue, frames, form, year, region, lang=language, **options
                     )
                     written.append((pack, write_pack(pack, stage.packs, formats)))
+            if audit and written and written[0][0].plan is not None:
+                written[0][0].plan.check()  # before the log and the move: nothing published
             # in the log before any pack is in place: the log never misses a published pack
             with transaction(engine) as conn:
                 record_export(conn, _entry(year, regions, formats, out_dir, written, options))

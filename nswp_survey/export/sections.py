@@ -83,7 +83,8 @@ def section_tables(cells: Iterable[Cell], catalogue: Catalogue) -> dict[str, pd.
     """{section: table}, every section present (an empty table when it has no indicator)."""
     by_id: dict[str, list[Cell]] = {}
     for cell in cells:
-        by_id.setdefault(cell.id, []).append(cell)
+        if not cell.absent:
+            by_id.setdefault(cell.id, []).append(cell)
     rows: dict[str, list[list[object]]] = {name: [] for name in SECTIONS}
     for indicator_id in section_ids(catalogue):
         section = section_of(indicator_id)

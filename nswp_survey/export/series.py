@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from nswp_survey.export.i18n import cover_label
+from nswp_survey.export.published import responses_key
 from nswp_survey.export.tables import Cell, Disclosure, controlled_cells
 from nswp_survey.indicators import Catalogue, Frames, IndicatorResult, compute_indicators
 
@@ -48,7 +49,7 @@ class YearFigures:
     """One survey year of the series: counted responses and each headline cell by id."""
 
     year: int
-    responses: int
+    responses: int | str  # a label ("<3", "x") when the public tier hides it
     cells: dict[str, Cell]
 
 
@@ -87,8 +88,13 @@ def year_figures(
     results = [r for r in computed if r.id in ids] or compute_indicators(
         frames, catalogue, year, scope, (), lang=lang, ids=ids
     )
-    cells = {c.id: c for c in controlled_cells(results, rules) if not c.keys}
-    return YearFigures(year, _responses(frames, year, scope), cells)
+    cells = {
+        c.id: c for c in controlled_cells(results, rules, year=year, scope=scope) if not c.keys
+    }
+    responses: int | str = _responses(frames, year, scope)
+    if rules.public and rules.plan is not None:
+        responses = rules.plan.label(responses_key(year, scope)) or responses
+    return YearFigures(year, responses, cells)
 
 
 def series_table(figures: Sequence[YearFigures], ids: Sequence[str], lang: str) -> pd.DataFrame:

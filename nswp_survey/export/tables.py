@@ -17,7 +17,7 @@ place this happens: the indicator table, the section tables (sections.py) and th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -25,21 +25,19 @@ from sqlalchemy import Engine, bindparam, text
 
 from nswp_survey.export.form import ExportForm
 from nswp_survey.export.i18n import phrase
+from nswp_survey.export.published import (
+    ORG_COUNT_KINDS,
+    ORG_DENOMINATOR_KINDS,
+    QUANTITIES,
+    Quantities,
+    YearPlan,
+    row_quantities,
+)
 from nswp_survey.indicators import Catalogue, IndicatorResult
 from nswp_survey.indicators.law import dedupe_changes
 from nswp_survey.indicators.load import pivot_answers
 from nswp_survey.indicators.results import MISSING
 
-# Kinds whose numerator is a number of organisations (suppressed when small, too).
-ORG_COUNT_KINDS = {
-    "share",
-    "distribution",
-    "count",
-    "distinct_countries",
-    "programmes:cut_reasons",
-}
-# Kinds whose denominator counts organisations as well (PRG-02: members that cut a service).
-ORG_DENOMINATOR_KINDS = {"programmes:balance"}
 # Between the labels of a select_multiple answer shown in one cell (a change's areas).
 LABEL_SEPARATOR = "; "
 # A cell hidden only so that a small hidden cell cannot be worked out from the total.
@@ -71,6 +69,12 @@ class Disclosure:
     min_cell: int = 3
     min_cell_high: int = 5
     high: frozenset[str] = frozenset()
+    # a share of 0 % or 100 % of a group smaller than this is hidden (sensitive items)
+    min_group: int = 10
+    sensitive: frozenset[str] = frozenset()  # ids reading a medium- or high-level field
+    # the year's plan over every public table (published.py); None: each table on its own
+    plan: YearPlan | None = field(default=None, compare=False)
+    catalogue: Catalogue | None = field(default=None, compare=False)
 
     def floor(self, indicator_id: str) -> int:
         """Smallest cell shown for this indicator (never below min_cell)."""
@@ -102,23 +106,35 @@ class Cell:
     n: Any
     note: str = ""
     hidden: bool = False
+    absent: bool = False  # a row the public tier leaves out (its group is too small)
 
     @property
     def breakdown(self) -> str:
         return " · ".join(label for _dim, _code, label in self.keys)
 
 
-def controlled_cells(results: Iterable[IndicatorResult], rules: Disclosure) -> list[Cell]:
-    """Every headline and breakdown cell, small ones suppressed in the public tier."""
+def controlled_cells(
+    results: Iterable[IndicatorResult],
+    rules: Disclosure,
+    *,
+    year: int | None = None,
+    scope: str | None = None,
+) -> list[Cell]:
+    """Every headline and breakdown cell, hidden as the public tier requires.
+
+    With the year's plan (`rules.plan`, `year` and `scope` naming the results: a region, or
+    None for the global pack), each count is hidden as the plan over every public table
+    says, and a breakdown row of a medium- or high-sensitivity indicator for a group with
+    too few respondents is left out. Without one, the table is protected on its own: small
+    cells and one complementary cell (`_protect_total`).
+    """
+    if rules.public and rules.plan is not None and year is not None:
+        return _planned_cells(results, rules, year, scope)
     cells: list[Cell] = []
     for result in results:
-        entries = [((), result.value, result.numerator, result.denominator, result.n)]
-        entries += [
-            (row.keys, row.value, row.numerator, row.denominator, row.n) for row in result.rows
-        ]
         floor = rules.floor(result.id)
         group: list[Cell] = []
-        for keys, value, numerator, denominator, n in entries:
+        for keys, value, numerator, denominator, n in _entries(result):
             cell = Cell(result.id, result.title, result.kind, keys, value, numerator,
                         denominator, n, result.error or "")  # fmt: skip
             if (
@@ -132,6 +148,62 @@ def controlled_cells(results: Iterable[IndicatorResult], rules: Disclosure) -> l
             group.append(cell)
         cells += _protect_total(group) if rules.public else group
     return cells
+
+
+def _entries(result: IndicatorResult) -> list[tuple[Any, Any, Any, Any, Any]]:
+    """(keys, value, numerator, denominator, n) of the headline, then of each row."""
+    entries = [((), result.value, result.numerator, result.denominator, result.n)]
+    entries += [(r.keys, r.value, r.numerator, r.denominator, r.n) for r in result.rows]
+    return entries
+
+
+def _planned_cells(
+    results: Iterable[IndicatorResult], rules: Disclosure, year: int, scope: str | None
+) -> list[Cell]:
+    plan, catalogue = rules.plan, rules.catalogue
+    assert plan is not None and catalogue is not None
+    cells: list[Cell] = []
+    for result in results:
+        for keys, value, numerator, denominator, n in _entries(result):
+            cell = Cell(result.id, result.title, result.kind, keys, value, numerator,
+                        denominator, n, result.error or "")  # fmt: skip
+            if result.error:
+                cells.append(cell)
+                continue
+            quantities = row_quantities(catalogue, result, keys, year, scope)
+            labels = {q: plan.label(getattr(quantities, q)) for q in QUANTITIES}
+            if not any(labels.values()):
+                cells.append(cell)
+                continue
+            small_group = labels["n"] is not None and labels["n"].startswith("<")
+            shown = _planned(cell, labels, plan, quantities)
+            if keys and small_group and result.id in rules.sensitive:
+                # the row's label would tell the few members' answer: no row at all
+                shown = replace(shown, absent=True)
+            cells.append(shown)
+    return cells
+
+
+def _planned(
+    cell: Cell, labels: dict[str, str | None], plan: YearPlan, quantities: Quantities
+) -> Cell:
+    """The cell with its hidden counts blanked (n shows its label), and its value hidden
+    when any count it is made of is: "<floor" when one of them is small, else "x"."""
+    value_label = plan.label_of(quantities.keys())
+    # a number the plan does not know (a sum of decimals) goes with the row's counts
+    unknown = quantities.numerator not in plan.index
+    return Cell(
+        cell.id,
+        cell.title,
+        cell.kind,
+        cell.keys,
+        value_label,
+        None if labels["numerator"] or unknown else cell.numerator,
+        None if labels["denominator"] else cell.denominator,
+        labels["n"] or cell.n,
+        cell.note,
+        hidden=True,
+    )
 
 
 def _hide(cell: Cell, shown: str, n_shown: Any) -> Cell:
@@ -162,13 +234,18 @@ def _protect_total(group: list[Cell]) -> list[Cell]:
 
 
 def indicator_table(
-    results: Sequence[IndicatorResult], rules: Disclosure
+    results: Sequence[IndicatorResult],
+    rules: Disclosure,
+    *,
+    year: int | None = None,
+    scope: str | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """One row per headline and per breakdown cell; and how many cells were suppressed."""
-    cells = controlled_cells(results, rules)
+    cells = controlled_cells(results, rules, year=year, scope=scope)
     rows = [
         [c.id, c.title, c.breakdown, c.value, c.numerator, c.denominator, c.n, c.note]
         for c in cells
+        if not c.absent
     ]
     table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     return table, sum(c.hidden for c in cells)
