@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
@@ -46,6 +47,7 @@ INDICATOR_COLUMNS = ["id", "title", "breakdown", "value", "numerator", "denomina
 LAW_COLUMNS = ["country", "area", "stage", "direction", "month", "public_source", "reports"]
 NUMERIC_KINDS = {"integer", "decimal", "range"}
 _CHUNK = 500
+MAX_LINK = 2048  # longer than any document address; beyond it, text pasted in
 
 
 def is_small(n: Any, min_cell: int) -> bool:
@@ -284,6 +286,8 @@ def law_changes(law: pd.DataFrame, *, public: bool) -> list[LawChange]:
     month = first.get("lc_date", pd.Series("", index=first.index)).fillna("").astype(str).str[:7]
     source_of = _sources(law)
     sources = [source_of.get(int(i), "") for i in changes["change_id"]]
+    if public:  # a member's free text is not published: only a link to a public document
+        sources = [public_link(source) for source in sources]
     out = []
     for (_, change), when, source in zip(changes.iterrows(), month, sources, strict=True):
         country = "" if change["country"] == MISSING else str(change["country"])
@@ -299,6 +303,20 @@ def law_changes(law: pd.DataFrame, *, public: bool) -> list[LawChange]:
             )
         )
     return out
+
+
+def public_link(text: str) -> str:
+    """`text` when it is one http(s) link to a public document, else "" (domain.md §6: the
+    source field is medium-sensitive free text; a name, a phone number or a note typed there
+    is never public, nor a `javascript:` or `file:` address)."""
+    link = str(text or "").strip()
+    if not link or len(link) > MAX_LINK or any(ch.isspace() or ord(ch) < 32 for ch in link):
+        return ""
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return ""
+    return link if parts.scheme in ("http", "https") and parts.hostname else ""
 
 
 def law_table(changes: Sequence[LawChange], form: ExportForm, lang: str) -> pd.DataFrame:

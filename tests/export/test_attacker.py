@@ -57,7 +57,13 @@ def _members() -> list[tuple[str, str, dict[str, str]]]:
     return rows
 
 
-def crafted_database(folder: Path, members: list[tuple[str, str, dict[str, str]]]) -> Path:
+def crafted_database(
+    folder: Path,
+    members: list[tuple[str, str, dict[str, str]]],
+    changes: dict[int, tuple[dict[str, str], ...]] | None = None,
+) -> Path:
+    """The members' answers in a SQLite file; `changes`: law changes by member number."""
+    changes = changes or {}
     path = folder / "crafted.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
@@ -66,7 +72,9 @@ def crafted_database(folder: Path, members: list[tuple[str, str, dict[str, str]]
         record_form_version(conn, data.ASSET, "vCurrent", content=content_from_xlsx(FORM),
                             date_deployed=datetime(2025, 12, 1, tzinfo=UTC))  # fmt: skip
     rows = [
-        data.submission(i, data.profile(f"ZZ-{i:04d}", region, country, **answers))
+        data.submission(
+            i, data.profile(f"ZZ-{i:04d}", region, country, **answers), changes=changes.get(i, ())
+        )
         for i, (region, country, answers) in enumerate(members, start=1)
     ]
     commit_page(engine, data.ASSET, rows, None)
@@ -279,3 +287,55 @@ def test_the_audit_finds_nothing_in_random_years(tmp_path: Path, seed: int) -> N
     report = pack.plan.check()  # raises DisclosureError if any hidden count comes back
     assert report.ok and report.primary > 0
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("source", "published"),
+    [
+        ("https://www.kenyalaw.org/act/2025/5/?doc=101", True),
+        ("http://parliament.example.ng/bills/12", True),
+        ("call Grace on +254 700 000 000", False),  # a member's note: never public
+        ("javascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ('=HYPERLINK("http://x","y")', False),
+        ("https://", False),
+        ("https://example.org/a b", False),
+    ],
+)
+def test_only_links_to_public_documents_are_published_as_sources(
+    tmp_path: Path, source: str, published: bool
+) -> None:
+    change = data.law("criminalisation_sale", "national", "adopted", "positive", "2025-03-01",
+                      source)  # fmt: skip
+    database = crafted_database(tmp_path, _members(), {1: (change,)})
+    config = tmp_path / "nswp.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    for tier in ("public", "internal"):
+        args = [
+            "--config",
+            str(config),
+            "export",
+            "--region",
+            "africa",
+            "--year",
+            "2025",
+            "--lang",
+            "en",
+            "--format",
+            "csv",
+            "--tier",
+            tier,
+            "--out",
+            str(out / tier),
+        ]
+        result = CliRunner().invoke(cli, args)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    public = read(out / "public" / "2025", "africa", "law_changes")
+    internal = read(out / "internal" / "2025", "africa", "law_changes")
+    assert [r["public_source"] for r in public] == [source if published else ""]
+    assert public[0]["country"] == (
+        "Kenya" if published else "(country not shown: no public source)"
+    )
+    assert internal[0]["country"] == "Kenya"  # the internal tier keeps what members wrote
+    assert internal[0]["public_source"].lstrip("'") == source
