@@ -49,7 +49,7 @@ from nswp_survey.disclosure import (
 )
 from nswp_survey.export.form import ExportForm
 from nswp_survey.indicators import Catalogue, Frames, IndicatorResult, compute_indicators
-from nswp_survey.indicators.results import MISSING
+from nswp_survey.indicators.results import group_frame
 from nswp_survey.register.codes import REGIONS
 
 GLOBAL = "global"
@@ -282,15 +282,13 @@ def _relations(cells: dict[Key, Cell]) -> Iterable[Relation]:
 def _responses(builder: _Builder, frames: Frames, year: int, floor: int) -> None:
     """Counted responses of each country, region and the world (covers, time series, n)."""
     responses = frames.responses[frames.responses["year"].eq(year)]
-    region = responses.get("region", pd.Series(None, index=responses.index, dtype="object"))
-    country = responses.get("country", pd.Series(None, index=responses.index, dtype="object"))
-    region = region.astype("object").where(region.notna() & region.ne(""), MISSING).astype(str)
-    country = country.astype("object").where(country.notna() & country.ne(""), MISSING)
+    # grouped as the indicators group them (an unanswered place is MISSING), so the keys meet
+    groups = group_frame(responses, ("region", "country"))
     builder.add(responses_key(year, None), len(responses), floor)
     for code in REGIONS:
-        mine = region.eq(code)
+        mine = groups["region"].eq(code)
         builder.add(responses_key(year, code), int(mine.sum()), floor)
-        for place, count in country[mine].astype(str).value_counts().items():
+        for place, count in groups.loc[mine, "country"].value_counts().items():
             builder.add(responses_key(year, code, str(place)), int(count), floor)
 
 
